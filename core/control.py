@@ -1,0 +1,43 @@
+"""Pause, resume and stop a run from another thread.
+
+The training iterator checks this object after every batch, so a stop takes
+effect within one batch and a pause holds the run between two batches.
+"""
+
+import threading
+import time
+
+
+class RunControl:
+    def __init__(self):
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self.paused_seconds = 0.0
+
+    @property
+    def stop_requested(self):
+        return self._stop.is_set()
+
+    @property
+    def paused(self):
+        return not self._running.is_set()
+
+    def pause(self):
+        self._running.clear()
+
+    def resume(self):
+        self._running.set()
+
+    def stop(self):
+        self._stop.set()
+        self._running.set()  # wake a paused run so that it can end
+
+    def wait_while_paused(self):
+        """Block while paused; add the time spent to ``paused_seconds``."""
+        if self._running.is_set():
+            return
+        started = time.perf_counter()
+        while not self._running.wait(0.1):
+            pass
+        self.paused_seconds += time.perf_counter() - started

@@ -1,0 +1,85 @@
+"""The three layer kinds a fully connected network needs.
+
+Every layer has ``forward(x, training)``, which keeps what backward will need,
+and ``backward(grad_y)``, which takes dL/dy (the gradient of the loss with
+respect to the layer's output) and returns dL/dx for the layer below.
+Layers with weights keep them in ``params`` and their gradients in ``grads``:
+two dicts with the same keys and arrays of the same shapes.
+"""
+
+import numpy as np
+
+from .activations import make_activation
+
+
+class Dense:
+    """y = x W + b, for a batch x of shape (N, n_in)."""
+
+    def __init__(self, weight, bias):
+        self.params = {"W": weight, "b": bias}
+        self.grads = {"W": np.zeros_like(weight), "b": np.zeros_like(bias)}
+        # The first layer's input is the data: its gradient is never needed,
+        # and skipping it saves the largest matrix product of the backward pass.
+        self.needs_input_grad = True
+        self._x = None
+
+    def forward(self, x, training=False):
+        self._x = x
+        return x @ self.params["W"] + self.params["b"]
+
+    def backward(self, grad_y):
+        # dL/dW = x^T dL/dy: each sample's outer product, summed over the batch
+        np.matmul(self._x.T, grad_y, out=self.grads["W"])
+        # dL/db = sum over the batch of dL/dy
+        np.sum(grad_y, axis=0, out=self.grads["b"])
+        if not self.needs_input_grad:
+            return None
+        # dL/dx = dL/dy W^T
+        return grad_y @ self.params["W"].T
+
+
+class Activation:
+    """y = f(x) element-wise, for one of the functions in ``activations``."""
+
+    params = grads = {}
+
+    def __init__(self, name):
+        self.function = make_activation(name)
+        self._x = self._y = None
+
+    def forward(self, x, training=False):
+        self._x = x
+        self._y = self.function.forward(x)
+        return self._y
+
+    def backward(self, grad_y):
+        # dL/dx = dL/dy * f'(x)
+        return self.function.backward(self._x, self._y, grad_y)
+
+
+class Dropout:
+    """Inverted dropout: in training, zero each unit with probability p and
+    scale the survivors by 1/(1-p), so that at test time (no dropout) the
+    expected activation is unchanged and nothing needs rescaling."""
+
+    params = grads = {}
+
+    def __init__(self, rate, rng):
+        self.rate = rate
+        self.rng = rng
+        self._mask = None
+
+    def sample_mask(self, shape, dtype):
+        keep = self.rng.random(shape, dtype=np.float32) >= self.rate
+        return keep.astype(dtype) / dtype.type(1 - self.rate)
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0:
+            self._mask = None
+            return x
+        self._mask = self.sample_mask(x.shape, x.dtype)
+        return x * self._mask
+
+    def backward(self, grad_y):
+        # y = x * mask, so dL/dx = dL/dy * mask
+        return grad_y if self._mask is None else grad_y * self._mask

@@ -1,0 +1,161 @@
+"""A fully connected network: Dense -> activation [-> dropout] ... -> Dense.
+
+The last Dense layer gives logits; softmax turns them into probabilities
+(see ``losses``). The default shape is the classic 784-10-10.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ConfigError
+from .layers import Activation, Dense, Dropout
+from .losses import softmax, softmax_cross_entropy
+from .activations import ACTIVATIONS
+
+INITIALISERS = ("he", "xavier", "lecun", "uniform")
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """The shape of a network: everything needed to rebuild it from weights."""
+
+    hidden: tuple = (10,)
+    activation: str = "relu"
+    dropout: float = 0.0
+    inputs: int = 784
+    classes: int = 10
+
+    @property
+    def sizes(self):
+        return (self.inputs, *self.hidden, self.classes)
+
+    def describe(self):
+        return "-".join(str(size) for size in self.sizes)
+
+    def to_dict(self):
+        return {"hidden": list(self.hidden), "activation": self.activation,
+                "dropout": self.dropout, "inputs": self.inputs, "classes": self.classes}
+
+    @classmethod
+    def from_dict(cls, values):
+        return cls(hidden=tuple(int(h) for h in values["hidden"]),
+                   activation=str(values["activation"]), dropout=float(values["dropout"]),
+                   inputs=int(values["inputs"]), classes=int(values["classes"]))
+
+
+def initial_weights(sizes, scheme, rng, dtype=np.float32):
+    """One (W, b) pair per pair of consecutive layer sizes.
+
+    he:      W ~ N(0, 2/fan_in), suited to ReLU (keeps activation variance steady)
+    lecun:   W ~ N(0, 1/fan_in), suited to tanh and sigmoid
+    xavier:  W ~ U(+-sqrt(6/(fan_in+fan_out))), Glorot's uniform
+    uniform: W, b ~ U(-0.5, 0.5), as in the original notebook
+    Biases start at zero except in ``uniform``.
+    """
+    if scheme not in INITIALISERS:
+        raise ConfigError(f"unknown initialisation {scheme!r}; choose from {', '.join(INITIALISERS)}")
+    weights = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        shape = (fan_in, fan_out)
+        bias = np.zeros(fan_out)
+        if scheme == "he":
+            weight = rng.normal(0.0, np.sqrt(2.0 / fan_in), shape)
+        elif scheme == "lecun":
+            weight = rng.normal(0.0, np.sqrt(1.0 / fan_in), shape)
+        elif scheme == "xavier":
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
+            weight = rng.uniform(-limit, limit, shape)
+        else:
+            weight = rng.uniform(-0.5, 0.5, shape)
+            bias = rng.uniform(-0.5, 0.5, fan_out)
+        weights.append((weight.astype(dtype), bias.astype(dtype)))
+    return weights
+
+
+class Network:
+    """Layers in order, with the weights held by the Dense layers."""
+
+    def __init__(self, architecture, weights, rng=None):
+        if architecture.activation not in ACTIVATIONS:
+            raise ConfigError(f"unknown activation {architecture.activation!r}; "
+                              f"choose from {', '.join(ACTIVATIONS)}")
+        self.architecture = architecture
+        self.layers = []
+        dropout_rng = rng if rng is not None else np.random.default_rng(0)
+        for index, (weight, bias) in enumerate(weights):
+            self.layers.append(Dense(weight, bias))
+            if index < len(weights) - 1:
+                self.layers.append(Activation(architecture.activation))
+                if architecture.dropout > 0:
+                    self.layers.append(Dropout(architecture.dropout, dropout_rng))
+        self.layers[0].needs_input_grad = False
+
+    @classmethod
+    def create(cls, architecture, init, rng, dtype=np.float32):
+        init_rng, dropout_rng = rng.spawn(2)
+        weights = initial_weights(architecture.sizes, init, init_rng, dtype)
+        return cls(architecture, weights, dropout_rng)
+
+    @property
+    def dense_layers(self):
+        return [layer for layer in self.layers if isinstance(layer, Dense)]
+
+    @property
+    def dtype(self):
+        return self.layers[0].params["W"].dtype
+
+    def weights(self):
+        """The (W, b) pairs, as the live arrays (not copies)."""
+        return [(layer.params["W"], layer.params["b"]) for layer in self.dense_layers]
+
+    def parameters(self):
+        """Every trainable array, in the same order as ``gradients()``."""
+        return [array for layer in self.layers for array in layer.params.values()]
+
+    def gradients(self):
+        return [array for layer in self.layers for array in layer.grads.values()]
+
+    def copy_weights(self):
+        return [array.copy() for array in self.parameters()]
+
+    def set_weights(self, arrays):
+        for target, source in zip(self.parameters(), arrays):
+            target[...] = source
+
+    def forward(self, x, training=False):
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, grad_logits):
+        grad = grad_logits
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+
+    def loss_and_gradients(self, x, labels, l2=0.0):
+        """Training loss (cross-entropy + L2) and fill every layer's grads.
+
+        L2 adds (l2/2) * sum of squared weights (not biases) to the loss, so
+        its gradient adds l2 * W to each dL/dW.
+        """
+        logits = self.forward(x, training=True)
+        loss, grad_logits = softmax_cross_entropy(logits, labels)
+        self.backward(grad_logits)
+        if l2:
+            for layer in self.dense_layers:
+                weight = layer.params["W"]
+                loss += 0.5 * l2 * float(np.sum(weight * weight))
+                layer.grads["W"] += weight.dtype.type(l2) * weight
+        return loss, logits
+
+    def logits(self, x, batch_size=2048):
+        """Logits without dropout, in slices so large sets fit in memory."""
+        parts = [self.forward(x[start:start + batch_size]) for start in range(0, len(x), batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0, self.architecture.classes), self.dtype)
+
+    def predict_proba(self, x):
+        return softmax(self.logits(x))
+
+    def predict(self, x):
+        return self.logits(x).argmax(axis=1)

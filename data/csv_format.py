@@ -1,0 +1,136 @@
+"""Kaggle's CSV layouts: train.csv (label, pixel0..pixel783) and test.csv
+(pixel0..pixel783), plain or gzipped, read with pandas.
+
+pandas is imported only when a CSV is read, so that starting the app stays
+fast. The fast path parses everything as float32 in one call; only when that
+fails does a slower pass find the first bad cell to name it.
+"""
+
+import gzip
+import re
+import zlib
+
+import numpy as np
+
+from core.errors import DataError
+
+from .dataset import PIXELS, Dataset
+
+PIXEL_COLUMNS = [f"pixel{i}" for i in range(PIXELS)]
+READ_ERRORS = (EOFError, OSError, zlib.error, UnicodeDecodeError, gzip.BadGzipFile)
+
+
+def load_csv(path, compressed):
+    """Read a Kaggle CSV; raise DataError naming the file, row and column."""
+    header = _read_header(path, compressed)
+    has_label = _check_header(path, header)
+    table = _read_table(path, compressed, len(header))
+    _check_cells(path, table, header)
+    if has_label:
+        labels, pixels = table[:, 0], table[:, 1:]
+        bad = np.flatnonzero((labels < 0) | (labels > 9))
+        if bad.size:
+            raise DataError(f"{path}: row {bad[0] + 1}, column label: {labels[bad[0]]:g} is not a digit 0-9")
+        return Dataset(pixels.astype(np.uint8), labels.astype(np.int64), path)
+    return Dataset(table.astype(np.uint8), None, path)
+
+
+def _read_header(path, compressed):
+    try:
+        with (gzip.open(path, "rb") if compressed else open(path, "rb")) as stream:
+            first = stream.readline(64 * 1024)
+    except READ_ERRORS as error:
+        raise DataError(f"{path}: cannot read ({_describe(error)})") from None
+    try:
+        text = first.decode("utf-8-sig").strip()
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a text CSV file") from None
+    if not text:
+        raise DataError(f"{path}: the file is empty")
+    return [name.strip().strip('"') for name in text.split(",")]
+
+
+def _check_header(path, header):
+    """True for train.csv's layout, False for test.csv's; DataError otherwise."""
+    if header == ["label", *PIXEL_COLUMNS]:
+        return True
+    if header == PIXEL_COLUMNS:
+        return False
+    if all(_is_number(name) for name in header):
+        raise DataError(f"{path}: no header line; expected Kaggle's 'label,pixel0,...,pixel783' "
+                        "(train.csv) or 'pixel0,...,pixel783' (test.csv)")
+    expected = ["label", *PIXEL_COLUMNS] if header[:1] == ["label"] else PIXEL_COLUMNS
+    for index, (found, wanted) in enumerate(zip(header, expected)):
+        if found != wanted:
+            raise DataError(f"{path}: header column {index + 1} is {found!r}, expected {wanted!r}")
+    raise DataError(f"{path}: header has {len(header)} columns, expected {len(expected)} "
+                    f"({'label + ' if expected[0] == 'label' else ''}784 pixels)")
+
+
+def _is_number(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _read_table(path, compressed, columns):
+    import pandas as pd
+
+    options = dict(compression="gzip" if compressed else None, encoding="utf-8-sig",
+                   header=0, engine="c")
+    try:
+        return pd.read_csv(path, dtype=np.float32, **options).to_numpy(np.float32)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty") from None
+    except pd.errors.ParserError as error:
+        raise DataError(f"{path}: {_parser_message(error, columns)}") from None
+    except READ_ERRORS as error:
+        raise DataError(f"{path}: cannot read ({_describe(error)})") from None
+    except (ValueError, TypeError):
+        pass  # a cell that is not a number: find it for the message
+    cells = pd.read_csv(path, dtype=str, keep_default_na=False, **options)
+    for column in cells.columns:
+        numbers = pd.to_numeric(cells[column], errors="coerce")
+        bad = np.flatnonzero(numbers.isna().to_numpy() & (cells[column].str.strip() != "").to_numpy())
+        if bad.size:
+            value = cells[column].iloc[bad[0]]
+            raise DataError(f"{path}: row {bad[0] + 1}, column {column}: {value!r} is not a number")
+    raise DataError(f"{path}: could not read the cells as numbers")
+
+
+def _parser_message(error, columns):
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+    if found:
+        return f"line {found.group(2)} has {found.group(3)} values, expected {columns}"
+    return f"not a valid CSV ({str(error).strip().splitlines()[-1]})"
+
+
+def _check_cells(path, table, header):
+    if table.shape[0] == 0:
+        raise DataError(f"{path}: has a header but no rows of digits")
+    checks = (
+        (np.isnan(table), "missing value"),
+        (~np.isfinite(table), "{value:g} is not a finite number"),
+        ((table < 0) | (table > 255), "pixel value {value:g} is outside 0-255"),
+        (table != np.round(table), "{value:g} is not a whole number"),
+    )
+    for bad, message in checks:
+        rows, cols = np.nonzero(bad)
+        if rows.size:
+            row, col = rows[0], cols[0]
+            text = message.format(value=table[row, col])
+            if header[col] == "label" and "outside" in text:
+                text = f"{table[row, col]:g} is not a digit 0-9"
+            raise DataError(f"{path}: row {row + 1}, column {header[col]}: {text}")
+
+
+def _describe(error):
+    if isinstance(error, EOFError):
+        return "the gzip data is truncated"
+    if isinstance(error, (gzip.BadGzipFile, zlib.error)):
+        return "corrupt gzip data"
+    if isinstance(error, UnicodeDecodeError):
+        return "not a text CSV file"
+    return getattr(error, "strerror", None) or str(error)

@@ -1,0 +1,63 @@
+"""NumPy ``.npz`` archives in the Keras layout: ``x_train`` (N, 28, 28) and
+``y_train`` (N,), optionally ``x_test`` and ``y_test``.
+
+Loaded with ``allow_pickle=False``: object arrays are refused, never unpickled.
+"""
+
+import zipfile
+
+import numpy as np
+
+from core.errors import DataError
+
+from .dataset import PIXELS, Dataset
+
+
+def load_npz(path, part="train"):
+    """Read the ``part`` ("train" or "test") arrays; "test" falls back to train."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            names = set(archive.files)
+            if part == "test" and "x_test" not in names:
+                part = "train"
+            x_name, y_name = f"x_{part}", f"y_{part}"
+            if x_name not in names:
+                raise DataError(f"{path}: has no '{x_name}' array (found: {', '.join(sorted(names)) or 'none'}); "
+                                "expected the Keras layout x_train, y_train[, x_test, y_test]")
+            images = archive[x_name]
+            labels = archive[y_name] if y_name in names else None
+    except DataError:
+        raise
+    except ValueError as error:
+        if "pickle" in str(error).lower():
+            raise DataError(f"{path}: holds object arrays, which are refused (never unpickled)") from None
+        raise DataError(f"{path}: not a readable .npz archive ({error})") from None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
+        raise DataError(f"{path}: not a readable .npz archive ({error})") from None
+    return Dataset(_check_images(path, x_name, images), _check_labels(path, y_name, labels, len(images)), path)
+
+
+def _check_images(path, name, images):
+    if images.dtype.kind not in "uif" or images.ndim not in (2, 3) or images.size == 0:
+        raise DataError(f"{path}: '{name}' must be a numeric (N, 28, 28) or (N, 784) array, "
+                        f"got {images.dtype} {images.shape}")
+    flat = images.reshape(len(images), -1)
+    if flat.shape[1] != PIXELS:
+        raise DataError(f"{path}: '{name}' images have {flat.shape[1]} pixels, expected 784 (28x28)")
+    if images.dtype.kind == "f" and not np.all(np.isfinite(flat)):
+        raise DataError(f"{path}: '{name}' holds NaN or infinite pixels")
+    if flat.min() < 0 or flat.max() > 255 or (images.dtype.kind == "f" and np.any(flat != np.round(flat))):
+        raise DataError(f"{path}: '{name}' pixels must be whole numbers 0-255")
+    return flat.astype(np.uint8)
+
+
+def _check_labels(path, name, labels, count):
+    if labels is None:
+        return None
+    if labels.dtype.kind not in "ui" or labels.ndim != 1:
+        raise DataError(f"{path}: '{name}' must be a 1-D integer array, got {labels.dtype} {labels.shape}")
+    if len(labels) != count:
+        raise DataError(f"{path}: '{name}' has {len(labels)} labels for {count} images")
+    if labels.min() < 0 or labels.max() > 9:
+        raise DataError(f"{path}: '{name}' holds labels outside 0-9")
+    return labels.astype(np.int64)

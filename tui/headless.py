@@ -1,0 +1,145 @@
+"""The headless front end: ``digit-tui train``, ``evaluate`` and ``predict``,
+with Rich output on the terminal, or one JSON object with ``--json``."""
+
+import json
+import sys
+import time
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from core import EpochDone, Finished, Diverged, load_model, save_model, train
+from data import load_dataset, normalise
+
+from .cli import config_from_args
+from .session import evaluate_model, load_split, write_submission
+
+REFRESH_SECONDS = 0.1  # progress redraws at most this often, not once per batch
+
+
+def train_command(args):
+    config = config_from_args(args)
+    dataset, split = load_split(args.data, config)
+    console = Console(stderr=True, quiet=args.json)
+    metrics = open(args.metrics, "w", encoding="utf-8") if args.metrics else None
+    try:
+        finished, diverged = _run_training(config, split, console, metrics)
+    finally:
+        if metrics:
+            metrics.close()
+    if args.save:
+        info = {"data": dataset.source, "val_accuracy": finished.val_accuracy}
+        save_model(args.save, finished.network, config.to_dict(), info)
+    summary = _summary(config, finished, args.save)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        _print_summary(Console(), summary, diverged)
+    return 0
+
+
+def _run_training(config, split, console, metrics):
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[status]}"), TimeRemainingColumn())
+    finished = diverged = None
+    last_draw = 0.0
+    with Progress(*columns, console=console, transient=False) as progress:
+        label = "iteration" if config.full_batch else "epoch"
+        run_task = progress.add_task(f"{label}s", total=config.epochs, status="")
+        batch_task = progress.add_task(f"{label} 1", total=None, status="")
+        for event in train(config, split.x_train, split.y_train, split.x_val, split.y_val):
+            if isinstance(event, EpochDone):
+                status = (f"loss {event.train_loss:.3f}  val acc {event.val_accuracy:.2%}  "
+                          f"{event.samples_per_second:,.0f}/s")
+                progress.update(run_task, completed=event.epoch, status=status)
+                progress.update(batch_task, completed=event.epoch and progress.tasks[batch_task].total)
+                if metrics:
+                    metrics.write(json.dumps(_epoch_record(event)) + "\n")
+                    metrics.flush()
+            elif isinstance(event, Diverged):
+                diverged = event
+            elif isinstance(event, Finished):
+                finished = event
+            elif time.monotonic() - last_draw > REFRESH_SECONDS and hasattr(event, "batch"):
+                last_draw = time.monotonic()
+                progress.update(batch_task, description=f"{label} {event.epoch}", total=event.batches_per_epoch,
+                                completed=event.batch, status=f"batch loss {event.loss:.3f}")
+    return finished, diverged
+
+
+def _epoch_record(event):
+    return {"epoch": event.epoch, "train_loss": event.train_loss, "train_accuracy": event.train_accuracy,
+            "val_loss": event.val_loss, "val_accuracy": event.val_accuracy, "lr": event.lr,
+            "samples_per_second": event.samples_per_second, "elapsed": event.elapsed}
+
+
+def _summary(config, finished, saved_path):
+    return {
+        "status": finished.reason, "architecture": config.architecture.describe(),
+        "optimizer": config.optimizer, "epochs": finished.epochs_done,
+        "train_accuracy": finished.train_accuracy, "train_loss": finished.train_loss,
+        "val_accuracy": finished.val_accuracy, "val_loss": finished.val_loss,
+        "train_seconds": finished.train_seconds, "samples_per_second": finished.samples_per_second,
+        "model": saved_path,
+    }
+
+
+def _print_summary(console, summary, diverged):
+    if diverged:
+        console.print(f"[bold red]{diverged.message}[/]")
+    table = Table(title=f"{summary['architecture']} trained with {summary['optimizer']} ({summary['status']})")
+    table.add_column("")
+    table.add_column("train", justify="right")
+    table.add_column("validation", justify="right")
+    table.add_row("accuracy", f"{summary['train_accuracy']:.2%}", f"{summary['val_accuracy']:.2%}")
+    table.add_row("loss", f"{summary['train_loss']:.4f}", f"{summary['val_loss']:.4f}")
+    console.print(table)
+    console.print(f"{summary['epochs']} epochs, {summary['train_seconds']:.2f} s in training steps, "
+                  f"{summary['samples_per_second']:,.0f} samples/s")
+    if summary["model"]:
+        console.print(f"model saved to {summary['model']}")
+
+
+def evaluate_command(args):
+    saved = load_model(args.model)
+    evaluation = evaluate_model(saved, args.data)
+    if args.json:
+        print(json.dumps(evaluation.to_json()))
+        return 0
+    console = Console()
+    console.print(f"[bold]{args.model}[/] on {evaluation.source}: accuracy "
+                  f"[bold]{evaluation.accuracy:.2%}[/] of {len(evaluation.labels)} digits")
+    console.print(_per_class_table(evaluation))
+    console.print(_confusion_table(evaluation.confusion))
+    return 0
+
+
+def _per_class_table(evaluation):
+    table = Table(title="per class")
+    for name in ("digit", "precision", "recall", "support"):
+        table.add_column(name, justify="right")
+    for digit, precision, recall, support in evaluation.per_class():
+        table.add_row(str(digit), f"{precision:.2%}", f"{recall:.2%}", str(support))
+    return table
+
+
+def _confusion_table(confusion):
+    table = Table(title="confusion matrix (rows: true digit, columns: predicted)")
+    table.add_column("true", justify="right")
+    for digit in range(10):
+        table.add_column(str(digit), justify="right")
+    for true in range(10):
+        cells = [f"[bold green]{n}[/]" if p == true else (f"[red]{n}[/]" if n else "·")
+                 for p, n in enumerate(confusion[true])]
+        table.add_row(str(true), *cells)
+    return table
+
+
+def predict_command(args):
+    saved = load_model(args.model)
+    dataset = load_dataset(args.data, part="test")
+    predictions = saved.network.predict(normalise(dataset.images))
+    write_submission(args.out, predictions)
+    print(f"wrote {len(predictions)} predictions to {args.out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,75 @@
+"""What both front ends do before and after training: load the data, split
+it as the settings say, evaluate a model, write a submission. No UI here."""
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.atomic import atomic_write
+from core.config import TrainConfig
+from core.errors import DigitTuiError
+from core.metrics import accuracy, confusion_matrix, precision_recall
+from data import load_dataset, normalise, split_dataset
+
+
+@dataclass
+class Evaluation:
+    source: str
+    labels: np.ndarray
+    predictions: np.ndarray
+
+    @property
+    def accuracy(self):
+        return accuracy(self.labels, self.predictions)
+
+    @property
+    def confusion(self):
+        return confusion_matrix(self.labels, self.predictions)
+
+    def per_class(self):
+        """(digit, precision, recall, support) for each class."""
+        confusion = self.confusion
+        precision, recall = precision_recall(confusion)
+        support = confusion.sum(axis=1)
+        return [(digit, float(precision[digit]), float(recall[digit]), int(support[digit]))
+                for digit in range(10)]
+
+    def to_json(self):
+        return {"accuracy": self.accuracy, "n": int(len(self.labels)), "source": self.source,
+                "confusion": self.confusion.tolist(),
+                "per_class": [{"digit": d, "precision": p, "recall": r, "support": s}
+                              for d, p, r, s in self.per_class()]}
+
+
+def load_split(data_path, config):
+    """The labelled dataset at ``data_path`` (bundled sample if None), split."""
+    dataset = load_dataset(data_path).require_labels()
+    return dataset, split_dataset(dataset, config.val_fraction, config.seed)
+
+
+def evaluate_model(saved, data_path=None):
+    """Evaluate on all of ``data_path``; with no path, on the bundled
+    sample's validation split made with the model's own seed and fraction,
+    so that the digits it trained on are not counted."""
+    if data_path is None:
+        config = TrainConfig.from_dict(saved.config) if saved.config else TrainConfig()
+        _, split = load_split(None, config)
+        images, labels, source = split.x_val, split.y_val, "bundled sample, validation split"
+    else:
+        dataset = load_dataset(data_path, part="test").require_labels()
+        images, labels, source = normalise(dataset.images), dataset.labels, dataset.source
+    return Evaluation(source, labels, saved.network.predict(images))
+
+
+def write_submission(path, predictions):
+    """Kaggle's format: ImageId (from 1),Label; written atomically."""
+    text = io.StringIO()
+    text.write("ImageId,Label\n")
+    for image_id, label in enumerate(predictions, start=1):
+        text.write(f"{image_id},{int(label)}\n")
+    try:
+        with atomic_write(path, "w") as stream:
+            stream.write(text.getvalue())
+    except OSError as error:
+        raise DigitTuiError(f"{path}: cannot write the submission: {error.strerror or error}") from None
