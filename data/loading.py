@@ -64,10 +64,10 @@ def detect_format(path):
         raise DataError(f"{path}: the file is empty")
     if head[:4] == b"PK\x03\x04" and not compressed:
         return "npz", False
-    if head[:3] == b"\x00\x00\x08" and head[3:4] == b"\x03":
-        return "idx", compressed
-    if head[:3] == b"\x00\x00\x08" and head[3:4] == b"\x01":
+    if head[:4] == b"\x00\x00\x08\x01":
         return "idx-labels", compressed
+    if head[:2] == b"\x00\x00":  # text never starts with NUL: an IDX file, maybe a bad one
+        return "idx", compressed
     return "csv", compressed
 
 

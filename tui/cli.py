@@ -110,6 +110,10 @@ def main(argv=None):
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROGRAM}: interrupted\n")
         return 130
+    except Exception as error:  # a bug: say so in one line, keep the details for a report
+        sys.stderr.write(f"{PROGRAM}: unexpected error: {type(error).__name__}: {error}\n"
+                         "please report it with the command you ran\n")
+        return 1
 
 
 def run_command(args):
