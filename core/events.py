@@ -11,6 +11,7 @@ from typing import Any
 @dataclass(frozen=True)
 class RunStarted:
     config: Any
+    network: Any = field(repr=False, compare=False)  # the network being trained
     n_train: int
     n_val: int
     epochs: int

@@ -37,7 +37,7 @@ def train(config, x_train, y_train, x_val, y_val, control=None, network=None):
     n_train = len(x_train)
     batch_size = n_train if config.full_batch else min(config.batch_size, n_train)
     batches = math.ceil(n_train / batch_size)
-    yield RunStarted(config, n_train, len(x_val), config.epochs, batches)
+    yield RunStarted(config, network, n_train, len(x_val), config.epochs, batches)
 
     run = _RunState(time.perf_counter(), network.copy_weights())
     for epoch in range(1, config.epochs + 1):

@@ -1,8 +1,12 @@
-"""Launch the Textual app (placeholder until the app lands)."""
+"""Open the Textual app from the command line's arguments."""
+
+from .cli import config_from_args
 
 
 def run_app(args):
-    from .cli import build_parser
+    config = config_from_args(args)  # bad flags fail here, before the screen changes
+    from .app import DigitApp, ascii_wanted
 
-    build_parser().print_help()
-    return 0
+    app = DigitApp(config, data_path=args.data, model_path=args.model, ascii_only=ascii_wanted(args.ascii))
+    app.run(mouse=not args.no_mouse)
+    return app.return_code or 0

@@ -1,7 +1,9 @@
 """What both front ends do before and after training: load the data, split
 it as the settings say, evaluate a model, write a submission. No UI here."""
 
+import functools
 import io
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,8 +46,28 @@ class Evaluation:
 
 def load_split(data_path, config):
     """The labelled dataset at ``data_path`` (bundled sample if None), split."""
-    dataset = load_dataset(data_path).require_labels()
+    dataset = _cached_dataset(data_path, _modified(data_path)).require_labels()
     return dataset, split_dataset(dataset, config.val_fraction, config.seed)
+
+
+def model_split(saved, data_path):
+    """A saved model's settings, and the data split as it was when it trained."""
+    config = TrainConfig.from_dict(saved.config) if saved.config else TrainConfig()
+    dataset, split = load_split(data_path, config)
+    return config, dataset, split
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_dataset(data_path, modified):
+    """Restarts in the app reuse the parsed file until it changes on disk."""
+    return load_dataset(data_path)
+
+
+def _modified(data_path):
+    try:
+        return os.stat(data_path).st_mtime_ns if data_path else None
+    except OSError:
+        return None
 
 
 def evaluate_model(saved, data_path=None):
@@ -53,8 +75,7 @@ def evaluate_model(saved, data_path=None):
     sample's validation split made with the model's own seed and fraction,
     so that the digits it trained on are not counted."""
     if data_path is None:
-        config = TrainConfig.from_dict(saved.config) if saved.config else TrainConfig()
-        _, split = load_split(None, config)
+        _, _, split = model_split(saved, None)
         images, labels, source = split.x_val, split.y_val, "bundled sample, validation split"
     else:
         dataset = load_dataset(data_path, part="test").require_labels()

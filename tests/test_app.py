@@ -1,0 +1,238 @@
+"""The Textual app driven by Pilot on a tiny seeded dataset.
+
+Tests wait for the training worker (and then for the UI to handle its
+messages) instead of sleeping.
+"""
+
+import numpy as np
+import pytest
+
+from core import TrainConfig
+from core.model_io import load_model
+from helpers import synthetic_digits, write_csv
+from tui.app import DigitApp
+from tui.screens import SettingsScreen
+from tui.views import BrowserView, TrainingView
+
+TINY = TrainConfig(hidden=(16,), epochs=3, batch_size=8, lr=0.01, schedule="constant")
+
+
+@pytest.fixture
+def tiny_csv(tmp_path):
+    images, labels = synthetic_digits(100, seed=4)
+    return str(write_csv(tmp_path / "tiny.csv", images, labels))
+
+
+async def settle(app, pilot):
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+def status(app):
+    return str(app.query_one("#run-status").render())
+
+
+def position(app):
+    return str(app.query_one("#position").render())
+
+
+async def test_training_finishes_and_fills_the_dashboard(tiny_csv):
+    app = DigitApp(TINY, data_path=tiny_csv, show_timing=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert "Completed after 3 epochs" in status(app)
+        assert app.query_one("#history").row_count == 3
+        assert len(app.history) == 3 and app.network is not None
+
+
+async def test_browser_navigation(tiny_csv):
+    app = DigitApp(TINY, data_path=tiny_csv)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("b")
+        browser = app.query_one(BrowserView)
+        assert app.focused is browser and position(app).startswith("1 / 20")
+        await pilot.press("right", "l", "right")
+        assert position(app).startswith("4 / 20")
+        await pilot.press("left", "h")
+        assert position(app).startswith("2 / 20")
+        await pilot.press("pagedown")
+        assert position(app).startswith("12 / 20")
+        await pilot.press("end")
+        assert position(app).startswith("20 / 20")
+        await pilot.press("pageup")
+        assert position(app).startswith("10 / 20")
+        await pilot.press("home")
+        assert position(app).startswith("1 / 20")
+        for digit in (3, 7, 0):
+            await pilot.press(str(digit))
+            assert browser.labels[browser.current_row] == digit
+
+
+async def test_every_filter_and_misclassified_jumps(tiny_csv):
+    config = TINY.with_changes(epochs=1, lr=0.001)  # barely trained: plenty of mistakes
+    app = DigitApp(config, data_path=tiny_csv)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("b")
+        browser = app.query_one(BrowserView)
+        predictions = browser.probabilities.argmax(axis=1)
+        wrong = np.flatnonzero(predictions != browser.labels)
+        assert len(wrong) >= 2
+        await pilot.press("m")
+        assert browser.current_row in wrong
+        await pilot.press("M")
+        assert browser.current_row in wrong
+        await pilot.press("f")
+        assert "filter: misclassified" in position(app) and sorted(browser.rows) == sorted(wrong)
+        await pilot.press("f")
+        assert "filter: least confident" in position(app)
+        confidence = browser.probabilities.max(axis=1)[browser.rows]
+        assert np.all(np.diff(confidence) >= 0)
+        await pilot.press("f")
+        assert "filter: all" in position(app) and len(browser.rows) == 20
+
+
+async def test_confusion_cell_opens_the_browser_on_those_digits(tiny_csv):
+    config = TINY.with_changes(epochs=1, lr=0.001)
+    app = DigitApp(config, data_path=tiny_csv)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("c")
+        grid = app.query_one("#confusion-grid")
+        assert app.focused is grid
+        confusion = grid.confusion
+        true, predicted = [(t, p) for t in range(10) for p in range(10) if confusion[t, p]][0]
+        for _ in range(true):
+            await pilot.press("down")
+        for _ in range(predicted):
+            await pilot.press("right")
+        await pilot.press("enter")
+        browser = app.query_one(BrowserView)
+        assert app.focused is browser
+        assert f"true {true}, predicted {predicted}" in position(app)
+        assert len(browser.rows) == confusion[true, predicted]
+        for row in browser.rows:
+            assert browser.labels[row] == true and browser.probabilities[row].argmax() == predicted
+
+
+async def test_pause_resume_and_stop(tiny_csv):
+    long_run = TINY.with_changes(epochs=100000)
+    app = DigitApp(long_run, data_path=tiny_csv, feed_interval=0.05)
+    async with app.run_test(size=(80, 24)) as pilot:
+        while app.run_state != "running":
+            await pilot.pause(0.05)
+        await pilot.press("p")
+        assert app.run_state == "paused" and app.control.paused and "Paused" in status(app)
+        await pilot.press("p")
+        assert app.run_state == "running" and not app.control.paused
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert app.run_state == "finished" and "Stopped" in status(app)
+        assert app.network is not None
+
+
+async def test_settings_form_validates_and_restarts(tiny_csv):
+    app = DigitApp(TINY, data_path=tiny_csv)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("r")
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+        for text, message in (("-1", "learning rate must be a positive number"),
+                              ("abc", "learning rate: 'abc' is not a number")):
+            screen.query_one("#lr").value = text
+            screen.action_apply()
+            await pilot.pause()
+            assert message in str(screen.query_one("#settings-error").render())
+            assert app.screen is screen
+        screen.query_one("#lr").value = "0.02"
+        screen.query_one("#hidden").value = "12,6"
+        screen.query_one("#epochs").value = "2"
+        screen.action_apply()
+        await pilot.pause()
+        await settle(app, pilot)
+        assert app.config.lr == 0.02 and app.config.hidden == (12, 6)
+        assert app.network.architecture.describe() == "784-12-6-10"
+        assert "Completed after 2 epochs" in status(app)
+
+
+async def test_save_and_open(tiny_csv, tmp_path):
+    path = tmp_path / "saved.npz"
+    app = DigitApp(TINY, data_path=tiny_csv)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+s")
+        app.screen.query_one("#path").value = str(path)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert load_model(path).network.architecture.describe() == "784-16-10"
+        await pilot.press("o")
+        app.screen.query_one("#path").value = str(path)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.run_state == "opened" and app.query_one("TabbedContent").active == "browser"
+
+
+async def test_open_model_flag_goes_straight_to_the_browser(tiny_csv, tmp_path):
+    first = DigitApp(TINY, data_path=tiny_csv)
+    path = tmp_path / "m.npz"
+    async with first.run_test() as pilot:
+        await settle(first, pilot)
+        first._save_to(str(path))
+    app = DigitApp(data_path=tiny_csv, model_path=str(path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.run_state == "opened" and app.focused is app.query_one(BrowserView)
+        assert app.query_one(BrowserView).probabilities is not None
+
+
+async def test_bad_input_is_shown_and_the_app_keeps_running(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("label,pixel0\n1,2\n")
+    app = DigitApp(TINY, data_path=str(bad))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.run_state == "failed" and "Error:" in status(app) and str(bad) in status(app)
+        await pilot.press("b")
+        assert app.query_one("TabbedContent").active == "browser"
+        await pilot.press("o")
+        app.screen.query_one("#path").value = str(tmp_path / "missing.npz")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "no such file" in status(app)
+
+
+async def test_quit_mid_epoch_is_immediate(tiny_csv):
+    app = DigitApp(TINY.with_changes(epochs=100000), data_path=tiny_csv)
+    async with app.run_test(size=(80, 24)) as pilot:
+        while app.run_state != "running":
+            await pilot.pause(0.05)
+        await pilot.press("q")
+        await app.workers.wait_for_complete()
+    assert app.control.stop_requested and app.return_code in (0, None)
+
+
+async def test_help_lists_every_binding(tiny_csv):
+    app = DigitApp(TINY, data_path=tiny_csv)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        markdown = app.screen.query_one("Markdown").source
+        for binding in DigitApp.BINDINGS + BrowserView.BINDINGS:
+            assert binding.description in markdown
+        assert "samples/s" in markdown
+        await pilot.press("escape")
+        assert not app.screen.query("Markdown")
+
+
+async def test_resize_keeps_state(tiny_csv):
+    app = DigitApp(TINY, data_path=tiny_csv)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("b", "right", "right")
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert position(app).startswith("3 / 20") and len(app.history) == 3
+        assert isinstance(app.query_one(TrainingView), TrainingView)

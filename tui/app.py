@@ -1,0 +1,321 @@
+"""The Textual app: a live training dashboard and a digit browser.
+
+One thread worker runs the core's training iterator and only posts messages
+(see ``feed`` and ``messages``); every widget update happens here, on the UI
+thread. Errors from the worker arrive as ``RunFailed`` and are shown, never
+raised over the screen.
+"""
+
+import os
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.widgets import Footer, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from core import RunControl, load_model, save_model
+from core.config import TrainConfig
+from core.errors import DigitTuiError
+
+from .browsing import Selection
+from .feed import throttled_messages
+from .messages import BatchProgress, DataReady, EpochsDone, ModelOpened, RunBegan, RunEnded, RunFailed
+from .screens import HelpScreen, PathScreen, SettingsScreen
+from .session import load_split, model_split
+from .views import BrowserView, ConfusionView, TrainingView
+
+
+class DigitApp(App):
+    """digit-tui: watch a NumPy network learn digits, then browse its guesses."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "digit-tui"
+    BINDINGS = [
+        Binding("t", "show_view('training')", "Training", tooltip="Progress, metrics and curves"),
+        Binding("b", "show_view('browser')", "Digits", tooltip="Browse validation digits and predictions"),
+        Binding("c", "show_view('confusion')", "Confusion", tooltip="The validation confusion matrix"),
+        Binding("p", "toggle_pause", "Pause", tooltip="Pause or resume training"),
+        Binding("s", "stop", "Stop", tooltip="Stop training and keep the weights"),
+        Binding("r", "settings", "Restart", tooltip="Restart training with new settings"),
+        Binding("ctrl+s", "save", "Save", tooltip="Save the model (.npz), atomically"),
+        Binding("o", "open", "Open", show=False, tooltip="Open a saved model"),
+        Binding("question_mark", "help", "Help", tooltip="What each metric and key means"),
+        Binding("q", "quit", "Quit", priority=True, tooltip="Quit at once, even mid-epoch"),
+    ]
+
+    def __init__(self, config=None, data_path=None, model_path=None, ascii_only=False,
+                 show_timing=True, feed_interval=0.2):
+        super().__init__()
+        self.config = config or TrainConfig()
+        self.data_path, self.model_path = data_path, model_path
+        self.ascii_only, self.show_timing, self.feed_interval = ascii_only, show_timing, feed_interval
+        self.control = RunControl()
+        self.network = None
+        self.history = []
+        self.run_state = "idle"  # idle, loading, running, paused, stopping, finished, failed
+        self.run_id = 0  # messages from an older run (before a restart) are ignored
+        self.last_step = None
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="training"):
+            with TabPane("Training", id="training"):
+                yield TrainingView(self.ascii_only, self.show_timing)
+            with TabPane("Digits", id="browser"):
+                yield BrowserView(self.ascii_only)
+            with TabPane("Confusion", id="confusion"):
+                yield ConfusionView()
+        yield Footer(compact=True)
+
+    def on_mount(self):
+        if self.model_path:
+            self.open_model(self.model_path)
+        else:
+            self.start_training(self.config)
+
+    # ---- commands --------------------------------------------------------------
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            if binding.key not in ("q",):
+                yield SystemCommand(binding.description, binding.tooltip,
+                                    lambda action=binding.action: self.run_action(action))
+
+    def action_show_view(self, view):
+        self.query_one(TabbedContent).active = view
+        target = {"browser": BrowserView, "confusion": "#confusion-grid"}.get(view)
+        if target is not None:
+            self.query_one(target).focus()
+
+    def on_tabbed_content_tab_activated(self, event):
+        if event.pane.id == "browser":
+            self.query_one(BrowserView).focus()
+        elif event.pane.id == "confusion":
+            self.query_one("#confusion-grid").focus()
+
+    def action_toggle_pause(self):
+        if self.run_state == "running":
+            self.control.pause()
+            self.set_state("paused")
+        elif self.run_state == "paused":
+            self.control.resume()
+            self.set_state("running")
+        else:
+            self.notify("Nothing is training.", severity="warning")
+
+    def action_stop(self):
+        if self.run_state in ("running", "paused", "loading"):
+            self.control.stop()
+            self.set_state("stopping")
+        else:
+            self.notify("Nothing is training.", severity="warning")
+
+    def action_settings(self):
+        self.push_screen(SettingsScreen(self.config), self._restart_with)
+
+    def _restart_with(self, config):
+        if config is not None:
+            self.start_training(config)
+
+    def action_save(self):
+        if self.network is None:
+            return self.notify("No model yet: wait for training to start.", severity="warning")
+        if self.run_state in ("running", "loading"):
+            return self.notify("Pause (p) or stop (s) training before saving.", severity="warning")
+        self.push_screen(PathScreen("Save the model to", "digit-model.npz"), self._save_to)
+
+    def _save_to(self, path):
+        if path is None:
+            return
+        try:
+            save_model(path, self.network, self.config.to_dict(), {"data": self.data_path or "bundled sample"})
+        except DigitTuiError as error:
+            return self.notify(str(error), severity="error", timeout=8)
+        self.notify(f"Saved the model to {path}")
+
+    def action_open(self):
+        self.push_screen(PathScreen("Open a saved model", self.model_path or "digit-model.npz"), self._open_from)
+
+    def _open_from(self, path):
+        if path is not None:
+            self.open_model(path)
+
+    def action_help(self):
+        lines = [f"- **{self.get_key_display(b)}**: {b.description}. {b.tooltip}" for b in self.BINDINGS]
+        for cls in (BrowserView, ConfusionView):
+            for binding in getattr(cls, "BINDINGS", []):
+                lines.append(f"- **{binding.key}** ({cls.__name__.removesuffix('View').lower()}): "
+                             f"{binding.description}. {binding.tooltip}")
+        self.push_screen(HelpScreen(lines))
+
+    async def action_quit(self):
+        self.control.stop()
+        self.workers.cancel_group(self, "training")
+        self.exit()
+
+    # ---- the worker ------------------------------------------------------------
+
+    def start_training(self, config):
+        self.control.stop()  # ends a running worker within one batch
+        self.config, self.control = config, RunControl()
+        self.history, self.run_id = [], self.run_id + 1
+        self.set_state("loading")
+        self.train_worker(self.run_id, config, self.data_path, self.control)
+
+    def open_model(self, path):
+        self.control.stop()
+        self.control, self.run_id = RunControl(), self.run_id + 1
+        self.set_state("loading")
+        self.open_worker(self.run_id, path, self.data_path)
+
+    def _post(self, run_id, message):
+        message.run_id = run_id
+        self.post_message(message)
+
+    def _stale(self, message):
+        return getattr(message, "run_id", None) != self.run_id
+
+    @work(thread=True, exclusive=True, group="training", exit_on_error=False)
+    def train_worker(self, run_id, config, data_path, control):
+        from core import train
+
+        worker = get_current_worker()
+        try:
+            dataset, split = load_split(data_path, config)
+            self._post(run_id, DataReady(dataset.source, len(split.y_train), split.val_images, split.y_val))
+            events = train(config, split.x_train, split.y_train, split.x_val, split.y_val, control)
+            for message in throttled_messages(events, self.feed_interval, cancelled=lambda: worker.is_cancelled):
+                self._post(run_id, message)
+        except DigitTuiError as error:
+            self._post(run_id, RunFailed(str(error)))
+        except Exception as error:  # a bug; show it in the app rather than crash the screen
+            self._post(run_id, RunFailed(f"unexpected error: {type(error).__name__}: {error}"))
+
+    @work(thread=True, exclusive=True, group="training", exit_on_error=False)
+    def open_worker(self, run_id, path, data_path):
+        try:
+            saved = load_model(path)
+            config, dataset, split = model_split(saved, data_path)
+            self._post(run_id, DataReady(dataset.source, len(split.y_train), split.val_images, split.y_val))
+            probabilities = saved.network.predict_proba(split.x_val)
+            self._post(run_id, ModelOpened(path, saved.network, config, probabilities))
+        except DigitTuiError as error:
+            self._post(run_id, RunFailed(str(error)))
+        except Exception as error:
+            self._post(run_id, RunFailed(f"unexpected error: {type(error).__name__}: {error}"))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged):
+        if event.state == WorkerState.ERROR:  # only if a worker escaped its own handler
+            self._post(self.run_id, RunFailed(f"unexpected error: {event.worker.error}"))
+
+    # ---- messages from the worker ------------------------------------------------
+
+    def on_data_ready(self, message: DataReady):
+        if self._stale(message):
+            return
+        self.query_one(BrowserView).set_data(message.val_images, message.val_labels)
+
+    def on_run_began(self, message: RunBegan):
+        if self._stale(message):
+            return
+        self.network, self.config = message.network, message.config
+        label = "iteration" if message.config.full_batch else "epoch"
+        self.query_one(TrainingView).reset(message.epochs, message.batches_per_epoch, label)
+        self.set_state("running")
+
+    def on_batch_progress(self, message: BatchProgress):
+        if self._stale(message):
+            return
+        self.last_step = message.step
+        self.query_one(TrainingView).show_batch(message)
+
+    def on_epochs_done(self, message: EpochsDone):
+        if self._stale(message):
+            return
+        self.history.extend(message.records)
+        view = self.query_one(TrainingView)
+        view.show_epochs(self.history, message.records)
+        view.show_metrics(self.history[-1], self.last_step)
+        self.show_predictions(message.val_probabilities)
+        self.set_state(self.run_state)
+
+    def on_run_ended(self, message: RunEnded):
+        if self._stale(message):
+            return
+        finished = message.finished
+        self.network = finished.network
+        self.show_predictions(finished.val_probabilities)
+        if message.diverged is not None:
+            self.notify(message.diverged.message, severity="error", timeout=10)
+        self.set_state("finished", finished)
+
+    def on_model_opened(self, message: ModelOpened):
+        if self._stale(message):
+            return
+        self.network, self.config, self.model_path = message.network, message.config, message.path
+        self.show_predictions(message.val_probabilities)
+        self.set_state("opened")
+        self.action_show_view("browser")
+        self.notify(f"Opened {message.path}")
+
+    def on_run_failed(self, message: RunFailed):
+        if self._stale(message):
+            return
+        self.set_state("failed", error=message.error)
+        self.notify(message.error, severity="error", timeout=10)
+
+    def on_confusion_grid_cell_chosen(self, message):
+        browser = self.query_one(BrowserView)
+        if browser.probabilities is None:
+            return
+        browser.select(Selection(cell=(message.true, message.predicted)))
+        self.action_show_view("browser")
+
+    # ---- shared display -----------------------------------------------------------
+
+    def show_predictions(self, probabilities):
+        browser = self.query_one(BrowserView)
+        if browser.labels is None or probabilities is None:
+            return
+        browser.set_probabilities(probabilities)
+        self.query_one(ConfusionView).show(browser.labels, probabilities)
+
+    def set_state(self, state, finished=None, error=None):
+        self.run_state = state
+        config = self.config
+        what = f"{config.architecture.describe()} {config.optimizer} lr {config.lr:g}"
+        done = self.history[-1].epoch if self.history else 0
+        unit = "iteration" if config.full_batch else "epoch"
+        text = {
+            "loading": f"Loading data... ({what})",
+            "running": f"[b green]Training[/] {unit} {done}/{config.epochs} - {what}",
+            "paused": f"[b yellow]Paused[/] at {unit} {done}/{config.epochs} - p resumes - {what}",
+            "stopping": "Stopping...",
+            "opened": f"[b]Opened[/] {self.model_path} - {what}",
+            "failed": f"[b red]Error:[/] {error}",
+        }.get(state)
+        if state == "finished" and finished is not None:
+            text = (f"[b]{finished.reason.capitalize()}[/] after {finished.epochs_done} {unit}s: "
+                    f"val acc {finished.val_accuracy:.2%} - {what}")
+        if text is not None:
+            self.query_one(TrainingView).set_status(text)
+        self.refresh_bindings()
+
+    def check_action(self, action, parameters):
+        if action == "toggle_pause":
+            return True if self.run_state in ("running", "paused") else None
+        if action == "stop":
+            return True if self.run_state in ("running", "paused", "loading") else None
+        return True
+
+
+def ascii_wanted(flag):
+    """ASCII art when asked, when NO_COLOR is set, or when the locale is not UTF-8."""
+    if flag or os.environ.get("NO_COLOR"):
+        return True
+    for name in ("LC_ALL", "LC_CTYPE", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "utf-8" not in value.lower() and "utf8" not in value.lower()
+    return False

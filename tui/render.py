@@ -1,0 +1,119 @@
+"""Pure drawing functions and renderables: no app, no widgets, easy to test.
+
+Widgets in ``widgets.py`` wrap these, the way Textual's own ProgressBar and
+Sparkline keep their drawing in a renderable.
+"""
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+
+# Darkest to brightest; each character stands for a vertical pair of pixels.
+ASCII_RAMP = " .:-=+*#%@"
+UPPER_HALF = "\u2580"  # the top pixel is the foreground, the bottom the background
+
+
+def digit_art(image, ascii_only=False):
+    """A 28x28 digit as 14 lines of 28 cells, two pixels (one above the
+    other) per cell. Unicode: an upper half block whose foreground is the top
+    pixel's grey and background the bottom's. ASCII: one ramp character for
+    the pair's mean brightness."""
+    pixels = np.asarray(image, dtype=np.uint8).reshape(28, 28)
+    top, bottom = pixels[0::2], pixels[1::2]
+    text = Text(no_wrap=True, overflow="crop")
+    for row in range(14):
+        if row:
+            text.append("\n")
+        if ascii_only:
+            mean = (top[row].astype(int) + bottom[row]) / 2
+            levels = np.minimum((mean * len(ASCII_RAMP) / 256).astype(int), len(ASCII_RAMP) - 1)
+            text.append("".join(ASCII_RAMP[level] for level in levels))
+        else:
+            for upper, lower in zip(top[row], bottom[row]):
+                text.append(UPPER_HALF, Style(color=_grey(upper), bgcolor=_grey(lower)))
+    return text
+
+
+def _grey(value):
+    level = int(value)
+    return f"rgb({level},{level},{level})"
+
+
+def probability_bars(probabilities, true_label, width=20, ascii_only=False):
+    """Ten lines 'k ████▌     12.3%', the true class and the prediction marked."""
+    predicted = int(np.argmax(probabilities))
+    full, blank = ("#", ".") if ascii_only else ("\u2588", " ")
+    text = Text(no_wrap=True)
+    for digit, probability in enumerate(probabilities):
+        filled = int(round(float(probability) * width))
+        marker = "<" if digit == predicted else " "
+        style = "bold green" if digit == true_label == predicted else (
+            "bold red" if digit == predicted else ("bold" if digit == true_label else ""))
+        text.append(f"{digit} ", style="bold" if digit == true_label else "")
+        text.append(full * filled + blank * (width - filled), style=style or "dim")
+        text.append(f" {float(probability):6.1%} {marker}".rstrip(), style=style)
+        if digit < 9:
+            text.append("\n")
+    return text
+
+
+class LineChart:
+    """Per-epoch series on labelled axes: y labels at the left, epochs below.
+
+    ``series`` is a list of (name, values, style, marker); all the same length.
+    """
+
+    def __init__(self, title, series, y_range=None, ascii_only=False, y_format="{:.2f}"):
+        self.title = title
+        self.series = series
+        self.y_range = y_range
+        self.ascii_only = ascii_only
+        self.y_format = y_format
+
+    def __rich_console__(self, console, options):
+        width = max(options.max_width, 20)
+        height = max((options.height or 8), 4)
+        for line in self.lines(width, height):
+            yield line
+            yield Segment.line()
+
+    def lines(self, width, height):
+        """The chart as ``height`` Text lines of at most ``width`` cells."""
+        counts = [len(values) for _, values, _, _ in self.series]
+        epochs = max(counts, default=0)
+        header = Text(f"{self.title}  ", style="bold")
+        for name, _, style, marker in self.series:
+            header.append(f"{marker} {name}  ", style=style)
+        plot_rows = height - 2
+        if epochs == 0:
+            return [header, Text("  waiting for the first epoch...", style="dim")] + [Text("")] * plot_rows
+        low, high = self._range()
+        label_width = max(len(self.y_format.format(v)) for v in (low, high)) + 1
+        plot_width = max(width - label_width - 1, 4)
+        grid = [[" "] * plot_width for _ in range(plot_rows)]
+        styles = [[""] * plot_width for _ in range(plot_rows)]
+        for _, values, style, marker in self.series:
+            for index, value in enumerate(values):
+                column = 0 if epochs == 1 else round(index * (plot_width - 1) / (epochs - 1))
+                share = 0.0 if high == low else (value - low) / (high - low)
+                row = plot_rows - 1 - round(min(max(share, 0.0), 1.0) * (plot_rows - 1))
+                grid[row][column], styles[row][column] = marker, style
+        lines = [header]
+        for row in range(plot_rows):
+            value = high - (high - low) * row / max(plot_rows - 1, 1)
+            label = self.y_format.format(value) if row in (0, plot_rows - 1, plot_rows // 2) else ""
+            line = Text(label.rjust(label_width) + ("|" if self.ascii_only else "\u2502"), style="dim")
+            for char, style in zip(grid[row], styles[row]):
+                line.append(char, style=style)
+            lines.append(line)
+        axis = f"1{'epoch'.center(plot_width - len(str(epochs)) - 1)}{epochs}"
+        lines.append(Text(" " * (label_width + 1) + axis[:plot_width], style="dim"))
+        return lines
+
+    def _range(self):
+        if self.y_range is not None:
+            return self.y_range
+        values = [v for _, series, _, _ in self.series for v in series if np.isfinite(v)]
+        low, high = min(values), max(values)
+        return (low, high) if high > low else (low - 0.5, high + 0.5)

@@ -1,0 +1,211 @@
+"""The three views: training dashboard, digit browser, confusion matrix."""
+
+import numpy as np
+from rich.table import Table
+
+from core.metrics import confusion_matrix
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Label, ProgressBar, Sparkline, Static
+
+from .browsing import Selection, find_next, ordered_rows
+from .widgets import ConfusionGrid, DigitArt, EpochChart, Prediction
+
+
+class TrainingView(Vertical):
+    """Progress, live metrics, the batch-loss sparkline, curves and history."""
+
+    def __init__(self, ascii_only=False, show_timing=True, **kwargs):
+        super().__init__(**kwargs)
+        self.ascii_only, self.show_timing = ascii_only, show_timing
+
+    def compose(self) -> ComposeResult:
+        yield Label("Starting...", id="run-status")
+        with Horizontal(classes="bar-row"):
+            yield Label("Run  ", classes="bar-label")
+            yield ProgressBar(id="run-bar", show_eta=self.show_timing)
+        with Horizontal(classes="bar-row"):
+            yield Label("Epoch", id="epoch-bar-label", classes="bar-label")
+            yield ProgressBar(id="epoch-bar", show_eta=self.show_timing)
+        yield Static(id="metrics")
+        with Horizontal(id="spark-row"):
+            yield Label("batch loss ", classes="bar-label")
+            yield Sparkline([], id="loss-spark")
+        with Horizontal(id="curves"):
+            with Vertical(id="charts"):
+                yield EpochChart("loss", "train_loss", "val_loss", ascii_only=self.ascii_only, id="loss-chart")
+                yield EpochChart("accuracy", "train_accuracy", "val_accuracy", y_format="{:.0%}",
+                                 ascii_only=self.ascii_only, id="accuracy-chart")
+            yield DataTable(id="history", show_cursor=False, zebra_stripes=True)
+
+    def on_mount(self):
+        self.query_one("#history", DataTable).add_columns("ep", "loss", "acc", "val loss", "val acc")
+        self.show_metrics(None, None)
+
+    def reset(self, epochs, batches, label):
+        self.query_one("#run-bar", ProgressBar).update(total=epochs, progress=0)
+        self.query_one("#epoch-bar", ProgressBar).update(total=batches, progress=0)
+        self.query_one("#epoch-bar-label", Label).update(label[:5].capitalize().ljust(5))
+        self.query_one("#loss-spark", Sparkline).data = []
+        self.query_one("#history", DataTable).clear()
+        for chart in self.query(EpochChart):
+            chart.history = ()
+
+    def show_batch(self, message):
+        self.query_one("#epoch-bar", ProgressBar).update(total=message.batches_per_epoch, progress=message.batch)
+        run_bar = self.query_one("#run-bar", ProgressBar)
+        run_bar.update(progress=message.epoch - 1 + message.batch / message.batches_per_epoch)
+        self.query_one("#loss-spark", Sparkline).data = list(message.recent_losses)
+
+    def show_epochs(self, history, new_records):
+        self.query_one("#run-bar", ProgressBar).update(progress=history[-1].epoch)
+        table = self.query_one("#history", DataTable)
+        for record in new_records:
+            table.add_row(str(record.epoch), f"{record.train_loss:.3f}", f"{record.train_accuracy:.1%}",
+                          f"{record.val_loss:.3f}", f"{record.val_accuracy:.1%}")
+        table.scroll_end(animate=False)
+        for chart in self.query(EpochChart):
+            chart.history = tuple(history)
+
+    def show_metrics(self, record, step):
+        grid = Table.grid(padding=(0, 2), expand=True)
+        for _ in range(3):
+            grid.add_column(style="dim", no_wrap=True)
+            grid.add_column(style="bold", no_wrap=True)
+
+        def value(name, fmt):
+            return "-" if record is None else fmt.format(getattr(record, name))
+
+        timing = self.show_timing and record is not None
+        grid.add_row("train loss", value("train_loss", "{:.4f}"), "val loss", value("val_loss", "{:.4f}"),
+                     "learning rate", value("lr", "{:.2g}"))
+        grid.add_row("train acc", value("train_accuracy", "{:.2%}"), "val acc", value("val_accuracy", "{:.2%}"),
+                     "samples/s", f"{record.samples_per_second:,.0f}" if timing else "-")
+        grid.add_row("best val acc", value("best_val_accuracy", "{:.2%}"), "step", str(step or "-"),
+                     "elapsed", f"{record.elapsed:.1f} s" if timing else "-")
+        self.query_one("#metrics", Static).update(grid)
+
+    def set_status(self, text):
+        self.query_one("#run-status", Label).update(text)
+
+
+class BrowserView(Vertical, can_focus=True):
+    """One validation digit at a time, beside the network's prediction."""
+
+    BINDINGS = [
+        Binding("right,l", "move(1)", "Next", tooltip="Next digit in the current filter"),
+        Binding("left,h", "move(-1)", "Prev", tooltip="Previous digit in the current filter"),
+        Binding("pagedown", "move(10)", "+10", show=False, tooltip="Ten digits forward"),
+        Binding("pageup", "move(-10)", "-10", show=False, tooltip="Ten digits back"),
+        Binding("home", "jump(0)", "First", show=False, tooltip="First digit"),
+        Binding("end", "jump(-1)", "Last", show=False, tooltip="Last digit"),
+        Binding("m", "next_wrong(1)", "Next wrong", tooltip="Next misclassified digit"),
+        Binding("M", "next_wrong(-1)", "Prev wrong", show=False, tooltip="Previous misclassified digit"),
+        Binding("f", "cycle_filter", "Filter", tooltip="Cycle: all / misclassified / least confident"),
+        *[Binding(str(d), f"next_class({d})", f"Next {d}", show=False,
+                  tooltip=f"Next digit whose true label is {d}") for d in range(10)],
+    ]
+
+    def __init__(self, ascii_only=False, **kwargs):
+        super().__init__(**kwargs)
+        self.ascii_only = ascii_only
+        self.images = self.labels = self.probabilities = None
+        self.selection = Selection()
+        self.rows = np.arange(0)
+        self.position = 0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="browser-main"):
+            yield DigitArt(self.ascii_only, id="digit")
+            yield Prediction(self.ascii_only, id="prediction")
+        yield Label("", id="position")
+
+    def set_data(self, images, labels):
+        self.images, self.labels, self.probabilities = images, labels, None
+        self.selection, self.position = Selection(), 0
+        self._refilter(keep_row=False)
+
+    def set_probabilities(self, probabilities):
+        """New predictions (after an epoch): keep showing the same digit."""
+        self.probabilities = probabilities
+        self._refilter(keep_row=True)
+
+    def select(self, selection):
+        self.selection, self.position = selection, 0
+        self._refilter(keep_row=False)
+
+    @property
+    def current_row(self):
+        return int(self.rows[self.position]) if len(self.rows) else None
+
+    def _refilter(self, keep_row):
+        if self.labels is None:
+            return self._draw()
+        row = self.current_row if keep_row else None
+        if self.probabilities is None:
+            self.rows = np.arange(len(self.labels))
+        else:
+            self.rows = ordered_rows(self.selection, self.labels, self.probabilities)
+        matches = np.flatnonzero(self.rows == row) if row is not None else []
+        self.position = int(matches[0]) if len(matches) else min(self.position, max(len(self.rows) - 1, 0))
+        self._draw()
+
+    def _draw(self):
+        row = self.current_row
+        self.query_one("#digit", DigitArt).image = None if row is None else self.images[row]
+        probabilities = None if row is None or self.probabilities is None else self.probabilities[row]
+        self.query_one("#prediction", Prediction).state = None if row is None else (int(self.labels[row]), probabilities)
+        if self.labels is None:
+            status = "Loading the validation digits..."
+        elif row is None:
+            status = f"No digits match the filter: {self.selection.label}   (f: change filter)"
+        else:
+            status = f"{self.position + 1} / {len(self.rows)}   filter: {self.selection.label}   (row {row})"
+        self.query_one("#position", Label).update(status)
+
+    def action_move(self, step):
+        if len(self.rows):
+            self.position = min(max(self.position + step, 0), len(self.rows) - 1)
+            self._draw()
+
+    def action_jump(self, position):
+        if len(self.rows):
+            self.position = position % len(self.rows)
+            self._draw()
+
+    def _jump_to(self, wanted, step):
+        if not len(self.rows):
+            return
+        found = find_next(self.rows, self.position, wanted, step)
+        if found is None:
+            self.notify("No such digit in this filter.", severity="warning")
+        else:
+            self.position = found
+            self._draw()
+
+    def action_next_wrong(self, step):
+        if self.probabilities is None:
+            return self.notify("No predictions yet: wait for the first epoch.", severity="warning")
+        predictions = self.probabilities.argmax(axis=1)
+        self._jump_to(lambda row: predictions[row] != self.labels[row], step)
+
+    def action_next_class(self, digit):
+        self._jump_to(lambda row: self.labels[row] == digit, 1)
+
+    def action_cycle_filter(self):
+        if self.probabilities is None:
+            return self.notify("Filters need predictions: wait for the first epoch.", severity="warning")
+        self.select(self.selection.next_filter())
+
+
+class ConfusionView(Vertical):
+    """The confusion matrix of the validation set; Enter opens a cell's digits."""
+
+    def compose(self) -> ComposeResult:
+        yield Label("Validation digits: rows = true, columns = predicted. "
+                    "Arrows move; Enter shows them.", id="confusion-help")
+        yield ConfusionGrid(id="confusion-grid")
+
+    def show(self, labels, probabilities):
+        self.query_one(ConfusionGrid).confusion = confusion_matrix(labels, probabilities.argmax(axis=1))

@@ -1,0 +1,136 @@
+"""Thin widgets over the pure renderables in ``render.py``."""
+
+import numpy as np
+from rich.console import Group
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from .render import LineChart, digit_art, probability_bars
+
+
+class DigitArt(Widget):
+    """One 28x28 digit: 28 cells wide, 14 rows high."""
+
+    DEFAULT_CSS = "DigitArt { width: 28; height: 14; }"
+    image = reactive(None, always_update=True)
+
+    def __init__(self, ascii_only=False, **kwargs):
+        super().__init__(**kwargs)
+        self.ascii_only = ascii_only
+
+    def render(self):
+        if self.image is None:
+            return Text("no digit to show", style="dim")
+        return digit_art(self.image, self.ascii_only)
+
+
+class Prediction(Widget):
+    """The true label, the prediction, right or wrong, and ten probability bars."""
+
+    DEFAULT_CSS = "Prediction { height: 12; width: 1fr; }"
+    state = reactive(None, always_update=True)  # (true label, probabilities or None)
+
+    def __init__(self, ascii_only=False, **kwargs):
+        super().__init__(**kwargs)
+        self.ascii_only = ascii_only
+
+    def render(self):
+        if self.state is None:
+            return Text("")
+        label, probabilities = self.state
+        if probabilities is None:
+            return Text(f"true {label}   predicted: waiting for the first epoch", style="bold")
+        predicted = int(np.argmax(probabilities))
+        right = predicted == label
+        verdict = ("RIGHT" if right else "WRONG")
+        head = Text.assemble(("true ", "dim"), (str(label), "bold"), ("   predicted ", "dim"),
+                             (str(predicted), "bold"), "   ",
+                             (f" {verdict} ", "bold reverse green" if right else "bold reverse red"),
+                             (f"  {probabilities[predicted]:.0%} sure", "dim"))
+        width = max(self.size.width - 14, 5)
+        return Group(head, Text(""), probability_bars(probabilities, label, width, self.ascii_only))
+
+
+class EpochChart(Widget):
+    """Train and validation curves of one metric, per epoch."""
+
+    DEFAULT_CSS = "EpochChart { height: 1fr; min-height: 5; }"
+    history = reactive(tuple, always_update=True)
+
+    def __init__(self, title, train_field, val_field, y_range=None, y_format="{:.2f}",
+                 ascii_only=False, **kwargs):
+        super().__init__(**kwargs)
+        self.title, self.train_field, self.val_field = title, train_field, val_field
+        self.y_range, self.y_format, self.ascii_only = y_range, y_format, ascii_only
+
+    def render(self):
+        train_marker, val_marker = ("*", "o") if self.ascii_only else ("\u2022", "\u00d7")
+        series = [("train", [getattr(r, self.train_field) for r in self.history], "cyan", train_marker),
+                  ("val", [getattr(r, self.val_field) for r in self.history], "magenta", val_marker)]
+        chart = LineChart(self.title, series, self.y_range, self.ascii_only, self.y_format)
+        return Group(*chart.lines(self.size.width, self.size.height))
+
+
+class ConfusionGrid(Widget, can_focus=True):
+    """The 10x10 confusion counts with a cursor; Enter opens those digits."""
+
+    DEFAULT_CSS = "ConfusionGrid { height: 14; width: auto; min-width: 70; }"
+    BINDINGS = [
+        Binding("up", "move(-1, 0)", "Up", show=False),
+        Binding("down", "move(1, 0)", "Down", show=False),
+        Binding("left", "move(0, -1)", "Left", show=False),
+        Binding("right", "move(0, 1)", "Right", show=False),
+        Binding("enter", "open_cell", "Show digits", tooltip="Browse the digits of the cell under the cursor"),
+    ]
+    confusion = reactive(None, always_update=True)
+    cursor = reactive((0, 0))
+
+    class CellChosen(Message):
+        def __init__(self, true, predicted):
+            super().__init__()
+            self.true, self.predicted = true, predicted
+
+    def action_move(self, rows, columns):
+        row, column = self.cursor
+        self.cursor = ((row + rows) % 10, (column + columns) % 10)
+
+    def action_open_cell(self):
+        self.post_message(self.CellChosen(*self.cursor))
+
+    def render(self):
+        if self.confusion is None:
+            return Text("The confusion matrix appears after the first epoch.", style="dim")
+        return confusion_text(self.confusion, self.cursor)
+
+
+def confusion_text(confusion, cursor):
+    """Rows: true digit; columns: predicted. The diagonal in bold green, the
+    three largest mistakes in bold red and marked '!', the cursor in [ ]."""
+    mistakes = confusion.astype(float).copy()
+    np.fill_diagonal(mistakes, 0)
+    worst = set(zip(*np.unravel_index(np.argsort(mistakes, axis=None)[::-1][:3], mistakes.shape)))
+    text = Text("true\\pred" + "".join(f"{p:>5}" for p in range(10)) + "   accuracy\n", style="bold")
+    for true in range(10):
+        text.append(f"{true:>9}", style="bold")
+        for predicted in range(10):
+            count = int(confusion[true, predicted])
+            big_mistake = (true, predicted) in worst and count > 0
+            cell = f"{count}{'!' if big_mistake else ''}"
+            if (true, predicted) == tuple(cursor):
+                cell_text, style = f"[{cell:>3}]", "reverse"
+            else:
+                cell_text, style = f"{cell:>4} ", ""
+            if true == predicted:
+                style += " bold green"
+            elif big_mistake:
+                style += " bold red"
+            elif count == 0:
+                style += " dim"
+            text.append(cell_text, style=style.strip())
+        total = confusion[true].sum()
+        share = confusion[true, true] / total if total else 0.0
+        text.append(f"   {share:7.1%}\n")
+    return text
