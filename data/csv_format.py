@@ -17,6 +17,7 @@ from core.errors import DataError
 from .dataset import PIXELS, Dataset
 
 PIXEL_COLUMNS = [f"pixel{i}" for i in range(PIXELS)]
+CHUNK_ROWS = 4096
 READ_ERRORS = (EOFError, OSError, zlib.error, UnicodeDecodeError, gzip.BadGzipFile)
 
 
@@ -24,15 +25,21 @@ def load_csv(path, compressed):
     """Read a Kaggle CSV; raise DataError naming the file, row and column."""
     header = _read_header(path, compressed)
     has_label = _check_header(path, header)
-    table = _read_table(path, compressed, len(header))
-    _check_cells(path, table, header)
-    if has_label:
-        labels, pixels = table[:, 0], table[:, 1:]
-        bad = np.flatnonzero((labels < 0) | (labels > 9))
-        if bad.size:
-            raise DataError(f"{path}: row {bad[0] + 1}, column label: {labels[bad[0]]:g} is not a digit 0-9")
-        return Dataset(pixels.astype(np.uint8), labels.astype(np.int64), path)
-    return Dataset(table.astype(np.uint8), None, path)
+    images, labels, rows = [], [], 0
+    for table in _read_chunks(path, compressed, len(header)):
+        _check_cells(path, table, header, first_row=rows + 1)
+        if has_label:
+            bad = np.flatnonzero(table[:, 0] > 9)
+            if bad.size:
+                raise DataError(f"{path}: row {rows + bad[0] + 1}, column label: "
+                                f"{table[bad[0], 0]:g} is not a digit 0-9")
+            labels.append(table[:, 0].astype(np.int64))
+        rows += len(table)
+        images.append(table[:, 1:] if has_label else table)
+        images[-1] = images[-1].astype(np.uint8)
+    if rows == 0:
+        raise DataError(f"{path}: has a header but no rows of digits")
+    return Dataset(np.concatenate(images), np.concatenate(labels) if has_label else None, path)
 
 
 def _read_header(path, compressed):
@@ -75,13 +82,18 @@ def _is_number(text):
         return False
 
 
-def _read_table(path, compressed, columns):
+def _read_chunks(path, compressed, columns):
+    """float32 tables of at most CHUNK_ROWS rows: parsing in chunks keeps
+    the peak memory a small multiple of the final uint8 images."""
     import pandas as pd
 
     options = dict(compression="gzip" if compressed else None, encoding="utf-8-sig",
                    header=0, engine="c")
     try:
-        return pd.read_csv(path, dtype=np.float32, **options).to_numpy(np.float32)
+        with pd.read_csv(path, dtype=np.float32, chunksize=CHUNK_ROWS, **options) as reader:
+            for chunk in reader:
+                yield chunk.to_numpy(np.float32)
+        return
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
     except pd.errors.ParserError as error:
@@ -107,9 +119,7 @@ def _parser_message(error, columns):
     return f"not a valid CSV ({str(error).strip().splitlines()[-1]})"
 
 
-def _check_cells(path, table, header):
-    if table.shape[0] == 0:
-        raise DataError(f"{path}: has a header but no rows of digits")
+def _check_cells(path, table, header, first_row):
     checks = (
         (np.isnan(table), "missing value"),
         (~np.isfinite(table), "{value:g} is not a finite number"),
@@ -123,7 +133,7 @@ def _check_cells(path, table, header):
             text = message.format(value=table[row, col])
             if header[col] == "label" and "outside" in text:
                 text = f"{table[row, col]:g} is not a digit 0-9"
-            raise DataError(f"{path}: row {row + 1}, column {header[col]}: {text}")
+            raise DataError(f"{path}: row {first_row + row}, column {header[col]}: {text}")
 
 
 def _describe(error):

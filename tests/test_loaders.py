@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import DataError
 from data import detect_format, load_dataset, split_dataset, Dataset
-from helpers import idx_bytes, kaggle_csv_text, write_csv, write_idx_pair
+from helpers import idx_bytes, kaggle_csv_text, synthetic_digits, write_csv, write_idx_pair
 
 
 def check_same(dataset, images, labels):
@@ -224,3 +224,18 @@ def test_unlabelled_data_cannot_train(tmp_path, digits):
     dataset = load_dataset(write_csv(tmp_path / "test.csv", digits[0]))
     with pytest.raises(DataError, match="has no labels"):
         split_dataset(dataset)
+
+
+def test_rows_are_counted_across_parsing_chunks(tmp_path, monkeypatch):
+    import data.csv_format
+
+    monkeypatch.setattr(data.csv_format, "CHUNK_ROWS", 16)
+    images, labels = synthetic_digits(60)
+    check_same(load_dataset(write_csv(tmp_path / "ok.csv", images, labels)), images, labels)
+    images[39, 5] = 0
+    path = csv_with(tmp_path, replace_cell(40, 6, "999"), (images, labels), name="bad.csv")
+    with pytest.raises(DataError, match=r"row 40, column pixel5: pixel value 999"):
+        load_dataset(path)
+    path = csv_with(tmp_path, replace_cell(50, 0, "11"), (images, labels), name="bad-label.csv")
+    with pytest.raises(DataError, match=r"row 50, column label: 11 is not a digit"):
+        load_dataset(path)

@@ -32,14 +32,16 @@ class DigitApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "digit-tui"
     BINDINGS = [
-        Binding("t", "show_view('training')", "Training", tooltip="Progress, metrics and curves"),
-        Binding("b", "show_view('browser')", "Digits", tooltip="Browse validation digits and predictions"),
-        Binding("c", "show_view('confusion')", "Confusion", tooltip="The validation confusion matrix"),
+        # The view keys are shown on the tabs themselves, which leaves the footer room.
+        Binding("t", "show_view('training')", "Training", show=False, tooltip="Progress, metrics and curves"),
+        Binding("b", "show_view('browser')", "Digits", show=False,
+                tooltip="Browse validation digits and predictions"),
+        Binding("c", "show_view('confusion')", "Confusion", show=False, tooltip="The validation confusion matrix"),
         Binding("p", "toggle_pause", "Pause", tooltip="Pause or resume training"),
         Binding("s", "stop", "Stop", tooltip="Stop training and keep the weights"),
         Binding("r", "settings", "Restart", tooltip="Restart training with new settings"),
         Binding("ctrl+s", "save", "Save", tooltip="Save the model (.npz), atomically"),
-        Binding("o", "open", "Open", show=False, tooltip="Open a saved model"),
+        Binding("o", "open", "Open", tooltip="Open a saved model"),
         Binding("question_mark", "help", "Help", tooltip="What each metric and key means"),
         Binding("q", "quit", "Quit", priority=True, tooltip="Quit at once, even mid-epoch"),
     ]
@@ -59,11 +61,11 @@ class DigitApp(App):
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="training"):
-            with TabPane("Training", id="training"):
+            with TabPane("Training (t)", id="training"):
                 yield TrainingView(self.ascii_only, self.show_timing)
-            with TabPane("Digits", id="browser"):
+            with TabPane("Digits (b)", id="browser"):
                 yield BrowserView(self.ascii_only)
-            with TabPane("Confusion", id="confusion"):
+            with TabPane("Confusion (c)", id="confusion"):
                 yield ConfusionView()
         yield Footer(compact=True)
 

@@ -203,8 +203,8 @@ class ConfusionView(Vertical):
     """The confusion matrix of the validation set; Enter opens a cell's digits."""
 
     def compose(self) -> ComposeResult:
-        yield Label("Validation digits: rows = true, columns = predicted. "
-                    "Arrows move; Enter shows them.", id="confusion-help")
+        yield Label("Rows: true digit. Columns: predicted. Arrows move, Enter opens.",
+                    id="confusion-help")
         yield ConfusionGrid(id="confusion-grid")
 
     def show(self, labels, probabilities):

@@ -1,0 +1,75 @@
+"""The real ``digit-tui`` in tmux, as a user runs it: wait for training,
+switch views, browse, quit; read the screen each time. Skipped without tmux."""
+
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from helpers import synthetic_digits, write_csv
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+def tmux(*args):
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
+
+
+class Terminal:
+    def __init__(self, command, width=80, height=24, env=""):
+        self.session = f"digit-tui-test-{uuid.uuid4().hex[:8]}"
+        tmux("new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height),
+             f"{env} {command}; echo EXITED=$?; sleep 60")
+
+    def screen(self):
+        return tmux("capture-pane", "-p", "-t", self.session)
+
+    def wait_for(self, text, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
+
+    def keys(self, *keys):
+        tmux("send-keys", "-t", self.session, *keys)
+
+    def close(self):
+        tmux("kill-session", "-t", self.session)
+
+
+@pytest.fixture
+def command(tmp_path):
+    images, labels = synthetic_digits(100, seed=4)
+    data = write_csv(tmp_path / "tiny.csv", images, labels)
+    script = Path(sys.executable).with_name("digit-tui")
+    launcher = str(script) if script.exists() else f"{sys.executable} -m tui"
+    return f"{launcher} --data {data} --epochs 5 --hidden 16 --batch-size 8"
+
+
+@pytest.mark.parametrize("env, size", [("TERM=xterm-256color", (80, 24)),
+                                       ("TERM=xterm-256color NO_COLOR=1", (120, 40))])
+def test_train_browse_and_quit(command, env, size):
+    terminal = Terminal(command, *size, env=env)
+    try:
+        screen = terminal.wait_for("Completed after 5 epochs")
+        assert "val acc" in screen and "Training" in screen
+        terminal.keys("b")
+        screen = terminal.wait_for("/ 20   filter: all")
+        assert "true" in screen and "predicted" in screen
+        if "NO_COLOR" in env:
+            assert "\u2580" not in screen  # ASCII art, not half blocks
+        terminal.keys("Right")
+        terminal.wait_for("2 / 20")
+        terminal.keys("c")
+        terminal.wait_for("true\\pred")
+        terminal.keys("q")
+        terminal.wait_for("EXITED=0", timeout=5)
+    finally:
+        terminal.close()

@@ -1,0 +1,37 @@
+"""SVG snapshots of each view at 80x24 and 120x40 (pytest-textual-snapshot).
+
+Deterministic: seeded synthetic digits, a fixed seed, and timing figures
+(ETA, elapsed, samples/s) hidden with show_timing=False.
+Refresh after an intended change with: pytest tests/test_snapshots.py --snapshot-update
+"""
+
+import pytest
+
+from core import TrainConfig
+from helpers import synthetic_digits, write_csv
+from tui.app import DigitApp
+
+CONFIG = TrainConfig(hidden=(16,), epochs=4, batch_size=8, lr=0.003, schedule="constant")
+
+
+@pytest.fixture
+def app(tmp_path):
+    images, labels = synthetic_digits(100, seed=4)
+    path = write_csv(tmp_path / "tiny.csv", images, labels)
+    return DigitApp(CONFIG, data_path=str(path), show_timing=False)
+
+
+def keys_after_training(*keys):
+    async def run_before(pilot):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press(*keys)
+        await pilot.pause(0.5)  # let the tab underline finish its animation
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize("view, keys", [("training", ()), ("browser", ("b", "right", "right")),
+                                        ("confusion", ("c", "down", "right"))])
+def test_view_snapshot(snap_compare, app, view, keys, size):
+    assert snap_compare(app, terminal_size=size, run_before=keys_after_training(*keys))
