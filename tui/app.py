@@ -37,12 +37,13 @@ class DigitApp(App):
         Binding("b", "show_view('browser')", "Digits", show=False,
                 tooltip="Browse validation digits and predictions"),
         Binding("c", "show_view('confusion')", "Confusion", show=False, tooltip="The validation confusion matrix"),
+        # Help first: at 80 columns the footer cuts the last keys of a busy view.
+        Binding("question_mark", "help", "Help", tooltip="What each metric and key means"),
         Binding("p", "toggle_pause", "Pause", tooltip="Pause or resume training"),
         Binding("s", "stop", "Stop", tooltip="Stop training and keep the weights"),
         Binding("r", "settings", "Restart", tooltip="Restart training with new settings"),
         Binding("ctrl+s", "save", "Save", tooltip="Save the model (.npz), atomically"),
         Binding("o", "open", "Open", tooltip="Open a saved model"),
-        Binding("question_mark", "help", "Help", tooltip="What each metric and key means"),
         Binding("q", "quit", "Quit", priority=True, tooltip="Quit at once, even mid-epoch"),
     ]
 
