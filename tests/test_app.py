@@ -222,12 +222,12 @@ async def test_help_lists_every_binding(tiny_csv):
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(app, pilot)
         await pilot.press("question_mark")
-        markdown = app.screen.query_one("Markdown").source
+        text = app.screen.query_one("#help-text").render().plain
         for binding in DigitApp.BINDINGS + BrowserView.BINDINGS:
-            assert binding.description in markdown
-        assert "samples/s" in markdown
+            assert binding.description in text and binding.tooltip in text
+        assert "samples/s" in text and "best val acc" in text
         await pilot.press("escape")
-        assert not app.screen.query("Markdown")
+        assert not app.screen.query("#help-text")
 
 
 async def test_resize_keeps_state(tiny_csv):

@@ -11,7 +11,7 @@ import os
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core import RunControl, load_model, save_model
@@ -24,6 +24,10 @@ from .messages import BatchProgress, DataReady, EpochsDone, ModelOpened, RunBega
 from .screens import HelpScreen, PathScreen, SettingsScreen
 from .session import load_split, model_split
 from .views import BrowserView, ConfusionView, TrainingView
+from .widgets import ConfusionGrid
+
+
+MIN_WIDTH, MIN_HEIGHT = 80, 24  # every view is laid out for at least this much
 
 
 class DigitApp(App):
@@ -68,13 +72,32 @@ class DigitApp(App):
                 yield BrowserView(self.ascii_only)
             with TabPane("Confusion (c)", id="confusion"):
                 yield ConfusionView()
-        yield Footer(compact=True)
+        yield Static(id="too-small")
+        # The palette key's separator is a Unicode glyph; ctrl+p works all the same.
+        yield Footer(compact=True, show_command_palette=not self.ascii_only)
 
     def on_mount(self):
+        self.set_class(self.ascii_only, "-ascii")
+        self.check_size()
         if self.model_path:
             self.open_model(self.model_path)
         else:
             self.start_training(self.config)
+
+    def on_resize(self, event):
+        self.check_size(event.size)  # self.size catches up a moment later
+
+    def check_size(self, size=None):
+        """Below the minimum, hide the views (they keep all their state) and
+        say what to do; they come back as soon as the window is large enough."""
+        width, height = size or self.size
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.set_class(small, "-too-small")
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"digit-tui needs a window of at least {MIN_WIDTH}x{MIN_HEIGHT}; this one is "
+                f"{width}x{height}.\n\nPlease make the window larger (training goes on meanwhile).\n\n"
+                "q quits.")
 
     # ---- commands --------------------------------------------------------------
 
@@ -84,6 +107,14 @@ class DigitApp(App):
             if binding.key not in ("q",):
                 yield SystemCommand(binding.description, binding.tooltip,
                                     lambda action=binding.action: self.run_action(action))
+
+    def get_key_display(self, binding):
+        """Key names as Textual shows them, unless a name needs Unicode (arrows,
+        the return symbol) and the terminal cannot show it."""
+        display = super().get_key_display(binding)
+        if self.ascii_only and not display.isascii():
+            return binding.key.split(",")[0]
+        return display
 
     def action_show_view(self, view):
         self.query_one(TabbedContent).active = view
@@ -145,12 +176,10 @@ class DigitApp(App):
             self.open_model(path)
 
     def action_help(self):
-        lines = [f"- **{self.get_key_display(b)}**: {b.description}. {b.tooltip}" for b in self.BINDINGS]
-        for cls in (BrowserView, ConfusionView):
-            for binding in getattr(cls, "BINDINGS", []):
-                lines.append(f"- **{binding.key}** ({cls.__name__.removesuffix('View').lower()}): "
-                             f"{binding.description}. {binding.tooltip}")
-        self.push_screen(HelpScreen(lines))
+        keys = [(self.get_key_display(b), b.description, b.tooltip) for b in self.BINDINGS]
+        for view in (BrowserView, ConfusionGrid):
+            keys += [(self.get_key_display(b), b.description, b.tooltip) for b in view.BINDINGS if b.tooltip]
+        self.push_screen(HelpScreen(keys))
 
     async def action_quit(self):
         self.control.stop()

@@ -1,4 +1,4 @@
-"""Pure drawing functions and renderables: no app, no widgets, easy to test.
+"""Pure drawing functions and renderables: no app state, easy to test.
 
 Widgets in ``widgets.py`` wrap these, the way Textual's own ProgressBar and
 Sparkline keep their drawing in a renderable.
@@ -8,6 +8,7 @@ import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.renderables.bar import Bar
 
 # Darkest to brightest; each character stands for a vertical pair of pixels.
 ASCII_RAMP = " .:-=+*#%@"
@@ -56,6 +57,35 @@ def probability_bars(probabilities, true_label, width=20, ascii_only=False):
         if digit < 9:
             text.append("\n")
     return text
+
+
+def text_sparkline(values, width, ramp=ASCII_RAMP):
+    """One line of ``width`` characters, each the mean of a slice of
+    ``values`` on a brightness ramp: a sparkline for terminals without
+    Unicode block characters."""
+    if not len(values) or width < 1:
+        return Text("." * max(width, 0), style="dim")
+    data = np.asarray(values, dtype=float)
+    slices = np.array_split(data, min(width, len(data)))
+    means = np.array([part.mean() for part in slices])
+    low, high = means.min(), means.max()
+    shares = (means - low) / (high - low) if high > low else np.full(len(means), 0.5)
+    levels = np.minimum((shares * (len(ramp) - 1)).round().astype(int), len(ramp) - 1)
+    # the blank at the ramp's bottom would look like missing data: start at '.'
+    return Text("".join(ramp[max(level, 1)] for level in levels))
+
+
+class AsciiBar(Bar):
+    """Textual's progress bar drawn as '#' for done and '.' for to do, so it
+    reads without colour and without Unicode."""
+
+    def __rich_console__(self, console, options):
+        width = self.width or options.max_width
+        start, end = (min(max(round(v), 0), width) for v in self.highlight_range)
+        text = Text("." * start, style=self.background_style, end="")
+        text.append("#" * max(end - start, 0), style=self.highlight_style)
+        text.append("." * (width - max(end, start)), style=self.background_style)
+        yield text
 
 
 class LineChart:

@@ -4,7 +4,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Markdown, Select
+from rich.text import Text
+from textual.widgets import Button, Input, Label, Select, Static
 
 from core.activations import ACTIVATIONS
 from core.config import PRESETS
@@ -139,33 +140,47 @@ class PathScreen(ModalScreen):
         self.dismiss(None)
 
 
-METRICS_HELP = """\
-## What the numbers mean
-- **train loss / acc**: mean cross-entropy and accuracy over the epoch's mini-batches, measured before each update (with dropout, if any).
-- **val loss / acc**: the same on the held-out validation digits, after the epoch; the network never trains on them.
-- **best val acc**: the highest validation accuracy of this run so far.
-- **learning rate**: the step size this epoch, after the schedule.
-- **samples/s**: training digits processed per second of training steps (evaluation not counted).
-- **elapsed**: time since the run began, pauses excluded.
-- **batch loss**: the sparkline of recent mini-batch losses; it should trend down.
-- **confusion matrix**: row = true digit, column = prediction; the diagonal is right, red cells are the biggest mistakes.
-
-## Keys
-"""
+METRICS = [
+    ("train loss / acc", "mean cross-entropy and accuracy over the epoch's mini-batches, "
+                         "measured before each update (with dropout, if any)"),
+    ("val loss / acc", "the same on the held-out validation digits, after the epoch; "
+                       "the network never trains on them"),
+    ("best val acc", "the highest validation accuracy of this run so far"),
+    ("learning rate", "the step size this epoch, after the schedule"),
+    ("samples/s", "training digits per second of training steps (evaluation not counted)"),
+    ("elapsed", "time since the run began, pauses excluded"),
+    ("batch loss", "recent mini-batch losses; the line should trend down"),
+    ("confusion matrix", "row = true digit, column = prediction; the diagonal is right, "
+                         "the biggest mistakes are marked !"),
+]
 
 
 class HelpScreen(ModalScreen):
-    """Explains each metric, and every key from the app's own bindings."""
+    """Explains each metric, and every key from the app's own bindings.
+
+    ``keys`` is a list of (key, description, tooltip) taken from the bindings,
+    so this help can never drift from what the keys really do."""
 
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close", tooltip="Close the help")]
 
-    def __init__(self, key_lines):
+    def __init__(self, keys):
         super().__init__()
-        self.key_lines = key_lines
+        self.keys = keys
 
     def compose(self) -> ComposeResult:
+        text = Text()
+        text.append("What the numbers mean\n", style="bold underline")
+        for name, meaning in METRICS:
+            text.append(f"  {name}", style="bold")
+            text.append(f": {meaning}.\n")
+        text.append("\nKeys\n", style="bold underline")
+        for key, description, tooltip in self.keys:
+            text.append(f"  {key:<10}", style="bold")
+            text.append(f"{description}: {tooltip}.\n")
+        text.append("\nEscape closes this help; ctrl+p lists every command.", style="dim")
         with Vertical(classes="dialog", id="help-box"):
-            yield Markdown(METRICS_HELP + "\n".join(self.key_lines) + "\n\nEscape closes this help.")
+            with VerticalScroll():
+                yield Static(text, id="help-text")
 
     def action_close(self):
         self.dismiss(None)

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, ProgressBar, Sparkline, Static
 
 from .browsing import Selection, find_next, ordered_rows
-from .widgets import ConfusionGrid, DigitArt, EpochChart, Prediction
+from .widgets import AsciiProgressBar, AsciiSparkline, ConfusionGrid, DigitArt, EpochChart, Prediction
 
 
 class TrainingView(Vertical):
@@ -21,17 +21,18 @@ class TrainingView(Vertical):
         self.ascii_only, self.show_timing = ascii_only, show_timing
 
     def compose(self) -> ComposeResult:
+        bar = AsciiProgressBar if self.ascii_only else ProgressBar
         yield Label("Starting...", id="run-status")
         with Horizontal(classes="bar-row"):
             yield Label("Run  ", classes="bar-label")
-            yield ProgressBar(id="run-bar", show_eta=self.show_timing)
+            yield bar(id="run-bar", show_eta=self.show_timing)
         with Horizontal(classes="bar-row"):
             yield Label("Epoch", id="epoch-bar-label", classes="bar-label")
-            yield ProgressBar(id="epoch-bar", show_eta=self.show_timing)
+            yield bar(id="epoch-bar", show_eta=self.show_timing)
         yield Static(id="metrics")
         with Horizontal(id="spark-row"):
             yield Label("batch loss ", classes="bar-label")
-            yield Sparkline([], id="loss-spark")
+            yield (AsciiSparkline if self.ascii_only else Sparkline)([], id="loss-spark")
         with Horizontal(id="curves"):
             with Vertical(id="charts"):
                 yield EpochChart("loss", "train_loss", "val_loss", ascii_only=self.ascii_only, id="loss-chart")

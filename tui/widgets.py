@@ -8,7 +8,22 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from .render import LineChart, digit_art, probability_bars
+from textual.widgets import ProgressBar, Sparkline
+
+from .render import AsciiBar, LineChart, digit_art, probability_bars, text_sparkline
+
+
+class AsciiProgressBar(ProgressBar):
+    """A ProgressBar whose bar is '#' and '.': readable without colour or Unicode."""
+
+    BAR_RENDERABLE = AsciiBar
+
+
+class AsciiSparkline(Sparkline):
+    """A one-line sparkline on an ASCII brightness ramp."""
+
+    def render(self):
+        return text_sparkline(self.data or [], self.size.width)
 
 
 class DigitArt(Widget):
@@ -79,10 +94,10 @@ class ConfusionGrid(Widget, can_focus=True):
 
     DEFAULT_CSS = "ConfusionGrid { height: 14; width: auto; min-width: 70; }"
     BINDINGS = [
-        Binding("up", "move(-1, 0)", "Up", show=False),
-        Binding("down", "move(1, 0)", "Down", show=False),
-        Binding("left", "move(0, -1)", "Left", show=False),
-        Binding("right", "move(0, 1)", "Right", show=False),
+        Binding("up", "move(-1, 0)", "Up", show=False, tooltip="Move the cursor up a row"),
+        Binding("down", "move(1, 0)", "Down", show=False, tooltip="Move the cursor down a row"),
+        Binding("left", "move(0, -1)", "Left", show=False, tooltip="Move the cursor left a column"),
+        Binding("right", "move(0, 1)", "Right", show=False, tooltip="Move the cursor right a column"),
         Binding("enter", "open_cell", "Show digits", tooltip="Browse the digits of the cell under the cursor"),
     ]
     confusion = reactive(None, always_update=True)
