@@ -54,6 +54,8 @@ def _read_header(path, compressed):
         raise DataError(f"{path}: not a text CSV file") from None
     if not text:
         raise DataError(f"{path}: the file is empty")
+    if any(ord(char) < 32 and char not in "\t\r\n" for char in text):
+        raise DataError(f"{path}: not a text CSV file (it holds binary data)")
     return [name.strip().strip('"') for name in text.split(",")]
 
 

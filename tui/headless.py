@@ -4,12 +4,14 @@ with Rich output on the terminal, or one JSON object with ``--json``."""
 import json
 import sys
 import time
+from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from core import EpochDone, Finished, Diverged, load_model, save_model, train
+from core import Diverged, EpochDone, Finished, load_model, save_model, train
+from core.errors import DigitTuiError
 from data import load_dataset, normalise
 
 from .cli import config_from_args
@@ -19,15 +21,13 @@ REFRESH_SECONDS = 0.1  # progress redraws at most this often, not once per batch
 
 
 def train_command(args):
+    """Exit 0 when training ran; 2 when it diverged (the last good weights are
+    still saved with --save, and the message names the learning rate)."""
     config = config_from_args(args)
     dataset, split = load_split(args.data, config)
     console = Console(stderr=True, quiet=args.json)
-    metrics = open(args.metrics, "w", encoding="utf-8") if args.metrics else None
-    try:
+    with _metrics_log(args.metrics) as metrics:
         finished, diverged = _run_training(config, split, console, metrics)
-    finally:
-        if metrics:
-            metrics.close()
     if args.save:
         info = {"data": dataset.source, "val_accuracy": finished.val_accuracy}
         save_model(args.save, finished.network, config.to_dict(), info)
@@ -35,8 +35,25 @@ def train_command(args):
     if args.json:
         print(json.dumps(summary))
     else:
-        _print_summary(Console(), summary, diverged)
+        _print_summary(Console(), summary)
+    if diverged:
+        sys.stderr.write(f"digit-tui: error: {diverged.message}\n")
+        return 2
     return 0
+
+
+@contextmanager
+def _metrics_log(path):
+    """The --metrics file, one JSON line per epoch, each flushed whole."""
+    if not path:
+        yield None
+        return
+    try:
+        stream = open(path, "w", encoding="utf-8")
+    except OSError as error:
+        raise DigitTuiError(f"{path}: cannot write the metrics log: {error.strerror or error}") from None
+    with stream:
+        yield stream
 
 
 def _run_training(config, split, console, metrics):
@@ -85,9 +102,7 @@ def _summary(config, finished, saved_path):
     }
 
 
-def _print_summary(console, summary, diverged):
-    if diverged:
-        console.print(f"[bold red]{diverged.message}[/]")
+def _print_summary(console, summary):
     table = Table(title=f"{summary['architecture']} trained with {summary['optimizer']} ({summary['status']})")
     table.add_column("")
     table.add_column("train", justify="right")
