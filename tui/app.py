@@ -280,7 +280,9 @@ class DigitApp(App):
         self.show_predictions(finished.val_probabilities)
         if message.diverged is not None:
             self.notify(message.diverged.message, severity="error", timeout=10)
-        self.set_state("finished", finished)
+            self.set_state("failed", error=message.diverged.message.capitalize())
+        else:
+            self.set_state("finished", finished)
 
     def on_model_opened(self, message: ModelOpened):
         if self._stale(message):
