@@ -250,3 +250,23 @@ async def test_every_app_binding_is_in_the_command_palette(tiny_csv):
         if binding.key != "q":
             assert binding.description in titles
     assert any("theme" in title.lower() for title in titles)  # light and dark themes
+
+
+async def test_resizing_during_training_loses_nothing(tiny_csv):
+    app = DigitApp(TINY.with_changes(epochs=100000), data_path=tiny_csv, feed_interval=0.05)
+    async with app.run_test(size=(80, 24)) as pilot:
+        while len(app.history) < 3:
+            await pilot.pause(0.05)
+        await pilot.press("b", "right", "right")
+        before = len(app.history)
+        await pilot.resize_terminal(40, 12)
+        await pilot.pause(0.3)
+        assert app.has_class("-too-small")
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause(0.3)
+        assert not app.has_class("-too-small")
+        assert position(app).startswith("3 / 20") and app.run_state == "running"
+        await pilot.press("s")
+        await settle(app, pilot)
+        epochs = [record.epoch for record in app.history]
+        assert len(epochs) > before and epochs == list(range(1, len(epochs) + 1))

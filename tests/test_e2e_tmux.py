@@ -22,8 +22,9 @@ def tmux(*args):
 class Terminal:
     def __init__(self, command, width=80, height=24, env=""):
         self.session = f"digit-tui-test-{uuid.uuid4().hex[:8]}"
+        # env -u COLORTERM: like an SSH session, which does not forward it
         tmux("new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height),
-             f"{env} {command}; echo EXITED=$?; sleep 60")
+             f"env -u COLORTERM {env} {command}; echo EXITED=$?; sleep 60")
 
     def screen(self):
         return tmux("capture-pane", "-p", "-t", self.session)
@@ -40,6 +41,9 @@ class Terminal:
     def keys(self, *keys):
         tmux("send-keys", "-t", self.session, *keys)
 
+    def resize(self, width, height):
+        tmux("resize-window", "-t", self.session, "-x", str(width), "-y", str(height))
+
     def close(self):
         tmux("kill-session", "-t", self.session)
 
@@ -53,8 +57,13 @@ def command(tmp_path):
     return f"{launcher} --data {data} --epochs 5 --hidden 16 --batch-size 8"
 
 
-@pytest.mark.parametrize("env, size", [("TERM=xterm-256color", (80, 24)),
-                                       ("TERM=xterm-256color NO_COLOR=1", (120, 40))])
+@pytest.mark.parametrize("env, size", [
+    ("TERM=xterm-256color", (80, 24)),
+    ("TERM=xterm-256color NO_COLOR=1", (120, 40)),
+    ("TERM=xterm", (80, 24)),                      # 16 colours
+    ("TERM=linux", (80, 24)),                      # the Linux console
+    ("TERM=xterm-256color LANG=C LC_ALL=C", (80, 24)),  # no UTF-8
+])
 def test_train_browse_and_quit(command, env, size):
     terminal = Terminal(command, *size, env=env)
     try:
@@ -63,13 +72,52 @@ def test_train_browse_and_quit(command, env, size):
         terminal.keys("b")
         screen = terminal.wait_for("/ 20   filter: all")
         assert "true" in screen and "predicted" in screen
-        if "NO_COLOR" in env:
+        ascii_only = "NO_COLOR" in env or "LANG=C" in env
+        if ascii_only:
             assert "\u2580" not in screen  # ASCII art, not half blocks
+        screens = [screen]
         terminal.keys("Right")
-        terminal.wait_for("2 / 20")
+        screens.append(terminal.wait_for("2 / 20"))
         terminal.keys("c")
-        terminal.wait_for("true\\pred")
+        screens.append(terminal.wait_for("true\\pred"))
+        terminal.keys("t")
+        screens.append(terminal.wait_for("batch loss"))
+        if ascii_only:  # not one glyph that needs Unicode, on any view
+            assert all(text.isascii() for text in screens), [s for s in screens if not s.isascii()]
         terminal.keys("q")
         terminal.wait_for("EXITED=0", timeout=5)
+    finally:
+        terminal.close()
+
+
+def test_a_tiny_window_gets_a_notice_and_recovers(command):
+    terminal = Terminal(command.replace("--epochs 5", "--epochs 200000"), 40, 12)
+    try:
+        screen = terminal.wait_for("make the window larger")
+        assert "40x12" in screen and "80x24" in screen
+        terminal.resize(100, 30)
+        screen = terminal.wait_for("Training (t)")
+        assert "make the window larger" not in screen and "Training" in screen
+        terminal.resize(50, 20)
+        terminal.wait_for("this one is 50x20")
+        terminal.resize(80, 24)
+        terminal.wait_for("batch loss")
+        terminal.keys("q")
+        terminal.wait_for("EXITED=0", timeout=5)
+    finally:
+        terminal.close()
+
+
+def test_q_quits_mid_epoch_with_the_largest_preset(tmp_path):
+    """A loose bound, to catch a hang; bench/quit_latency.py measures the real figure."""
+    script = Path(sys.executable).with_name("digit-tui")
+    launcher = str(script) if script.exists() else f"{sys.executable} -m tui"
+    terminal = Terminal(f"{launcher} --preset deep --epochs 1000")
+    try:
+        terminal.wait_for("Training epoch", timeout=60)
+        started = time.monotonic()
+        terminal.keys("q")
+        terminal.wait_for("EXITED=0", timeout=10)
+        assert time.monotonic() - started < 10
     finally:
         terminal.close()

@@ -94,8 +94,9 @@ class LineChart:
     ``series`` is a list of (name, values, style, marker); all the same length.
     """
 
-    def __init__(self, title, series, y_range=None, ascii_only=False, y_format="{:.2f}"):
+    def __init__(self, title, series, y_range=None, ascii_only=False, y_format="{:.2f}", last_epoch=None):
         self.title = title
+        self.last_epoch = last_epoch  # the x axis's right label, when the series are a sample
         self.series = series
         self.y_range = y_range
         self.ascii_only = ascii_only
@@ -137,7 +138,8 @@ class LineChart:
             for char, style in zip(grid[row], styles[row]):
                 line.append(char, style=style)
             lines.append(line)
-        axis = f"1{'epoch'.center(plot_width - len(str(epochs)) - 1)}{epochs}"
+        last = str(self.last_epoch or epochs)
+        axis = f"1{'epoch'.center(plot_width - len(last) - 1)}{last}"
         lines.append(Text(" " * (label_width + 1) + axis[:plot_width], style="dim"))
         return lines
 

@@ -13,6 +13,9 @@ from .browsing import Selection, find_next, ordered_rows
 from .widgets import AsciiProgressBar, AsciiSparkline, ConfusionGrid, DigitArt, EpochChart, Prediction
 
 
+HISTORY_ROWS = 500  # the epoch table keeps this many latest epochs
+
+
 class TrainingView(Vertical):
     """Progress, live metrics, the batch-loss sparkline, curves and history."""
 
@@ -62,9 +65,12 @@ class TrainingView(Vertical):
     def show_epochs(self, history, new_records):
         self.query_one("#run-bar", ProgressBar).update(progress=history[-1].epoch)
         table = self.query_one("#history", DataTable)
-        for record in new_records:
+        for record in new_records[-HISTORY_ROWS:]:
             table.add_row(str(record.epoch), f"{record.train_loss:.3f}", f"{record.train_accuracy:.1%}",
-                          f"{record.val_loss:.3f}", f"{record.val_accuracy:.1%}")
+                          f"{record.val_loss:.3f}", f"{record.val_accuracy:.1%}", key=str(record.epoch))
+        # Long runs of tiny epochs: keep the table to the latest rows so it stays quick.
+        while table.row_count > HISTORY_ROWS:
+            table.remove_row(next(iter(table.rows)))
         table.scroll_end(animate=False)
         for chart in self.query(EpochChart):
             chart.history = tuple(history)

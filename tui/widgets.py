@@ -83,9 +83,15 @@ class EpochChart(Widget):
 
     def render(self):
         train_marker, val_marker = ("*", "o") if self.ascii_only else ("\u2022", "\u00d7")
-        series = [("train", [getattr(r, self.train_field) for r in self.history], "cyan", train_marker),
-                  ("val", [getattr(r, self.val_field) for r in self.history], "magenta", val_marker)]
-        chart = LineChart(self.title, series, self.y_range, self.ascii_only, self.y_format)
+        # A chart cannot show more epochs than it has columns: sample long runs evenly.
+        history = self.history
+        if len(history) > self.size.width > 0:
+            picks = np.linspace(0, len(history) - 1, self.size.width).round().astype(int)
+            history = [history[i] for i in picks]
+        series = [("train", [getattr(r, self.train_field) for r in history], "cyan", train_marker),
+                  ("val", [getattr(r, self.val_field) for r in history], "magenta", val_marker)]
+        chart = LineChart(self.title, series, self.y_range, self.ascii_only, self.y_format,
+                          last_epoch=len(self.history))
         return Group(*chart.lines(self.size.width, self.size.height))
 
 
