@@ -22,9 +22,11 @@ def tmux(*args):
 class Terminal:
     def __init__(self, command, width=80, height=24, env=""):
         self.session = f"digit-tui-test-{uuid.uuid4().hex[:8]}"
-        # env -u COLORTERM: like an SSH session, which does not forward it
+        # No COLORTERM, like an SSH session, which does not forward it; no LINES or
+        # COLUMNS, which a tmux server inherits from whoever started it and which
+        # override the real window size for every program inside.
         tmux("new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height),
-             f"env -u COLORTERM {env} {command}; echo EXITED=$?; sleep 60")
+             f"env -u COLORTERM -u LINES -u COLUMNS {env} {command}; echo EXITED=$?; sleep 60")
 
     def screen(self):
         return tmux("capture-pane", "-p", "-t", self.session)
