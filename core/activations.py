@@ -1,8 +1,10 @@
 """Hidden-layer activations: each is y = f(x) applied element-wise.
 
-Each class gives ``forward(x)`` and ``backward(x, y, grad_y)``, which applies
-the chain rule dL/dx = dL/dy * f'(x). Passing both x and y lets each one use
-whichever makes its derivative cheapest.
+Each class gives ``forward(x)`` and ``backward(y, grad_y)``, which applies
+the chain rule dL/dx = dL/dy * f'(x). Every derivative here can be written
+with the output y alone, so the input need not be kept. Both work in place
+(``forward`` overwrites x, ``backward`` overwrites grad_y): the network owns
+those arrays and needs neither afterwards, and skipping the copies is faster.
 """
 
 import numpy as np
@@ -12,11 +14,11 @@ class ReLU:
     name = "relu"
 
     def forward(self, x):
-        return np.maximum(x, 0)
+        return np.maximum(x, 0, out=x)
 
-    def backward(self, x, y, grad_y):
-        # f'(x) = 1 where x > 0, else 0
-        return grad_y * (x > 0)
+    def backward(self, y, grad_y):
+        # f'(x) = 1 where x > 0 (that is, where y > 0), else 0
+        return np.multiply(grad_y, y > 0, out=grad_y)
 
 
 class LeakyReLU:
@@ -24,11 +26,11 @@ class LeakyReLU:
     slope = 0.01
 
     def forward(self, x):
-        return np.where(x > 0, x, x * x.dtype.type(self.slope))
+        return np.multiply(x, x.dtype.type(self.slope), out=x, where=x < 0)
 
-    def backward(self, x, y, grad_y):
-        # f'(x) = 1 where x > 0, else the small slope
-        return np.where(x > 0, grad_y, grad_y * grad_y.dtype.type(self.slope))
+    def backward(self, y, grad_y):
+        # f'(x) = 1 where x > 0 (that is, where y > 0), else the small slope
+        return np.multiply(grad_y, grad_y.dtype.type(self.slope), out=grad_y, where=y < 0)
 
 
 class Sigmoid:
@@ -36,22 +38,28 @@ class Sigmoid:
 
     def forward(self, x):
         # 1 / (1 + e^-x) written as e^(-log(1 + e^-x)), which never overflows
-        return np.exp(-np.logaddexp(0, -x)).astype(x.dtype, copy=False)
+        np.negative(x, out=x)
+        np.logaddexp(0, x, out=x)
+        np.negative(x, out=x)
+        return np.exp(x, out=x)
 
-    def backward(self, x, y, grad_y):
+    def backward(self, y, grad_y):
         # f'(x) = y (1 - y)
-        return grad_y * y * (1 - y)
+        grad_y *= y
+        grad_y *= 1 - y
+        return grad_y
 
 
 class Tanh:
     name = "tanh"
 
     def forward(self, x):
-        return np.tanh(x)
+        return np.tanh(x, out=x)
 
-    def backward(self, x, y, grad_y):
+    def backward(self, y, grad_y):
         # f'(x) = 1 - y^2
-        return grad_y * (1 - y * y)
+        grad_y *= 1 - y * y
+        return grad_y
 
 
 ACTIVATIONS = {cls.name: cls for cls in (ReLU, LeakyReLU, Sigmoid, Tanh)}

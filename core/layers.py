@@ -25,7 +25,9 @@ class Dense:
 
     def forward(self, x, training=False):
         self._x = x
-        return x @ self.params["W"] + self.params["b"]
+        y = x @ self.params["W"]
+        y += self.params["b"]  # in place: no second (N, n_out) array
+        return y
 
     def backward(self, grad_y):
         # dL/dW = x^T dL/dy: each sample's outer product, summed over the batch
@@ -39,22 +41,25 @@ class Dense:
 
 
 class Activation:
-    """y = f(x) element-wise, for one of the functions in ``activations``."""
+    """y = f(x) element-wise, for one of the functions in ``activations``.
+
+    Works in place: x is the output of the Dense layer below, which nobody
+    needs once it has been activated, and grad_y is a fresh array from the
+    layer above."""
 
     params = grads = {}
 
     def __init__(self, name):
         self.function = make_activation(name)
-        self._x = self._y = None
+        self._y = None
 
     def forward(self, x, training=False):
-        self._x = x
         self._y = self.function.forward(x)
         return self._y
 
     def backward(self, grad_y):
-        # dL/dx = dL/dy * f'(x)
-        return self.function.backward(self._x, self._y, grad_y)
+        # dL/dx = dL/dy * f'(x), with f' written in terms of y
+        return self.function.backward(self._y, grad_y)
 
 
 class Dropout:
@@ -78,8 +83,8 @@ class Dropout:
             self._mask = None
             return x
         self._mask = self.sample_mask(x.shape, x.dtype)
-        return x * self._mask
+        return x * self._mask  # a new array: the activation below keeps x for its backward
 
     def backward(self, grad_y):
         # y = x * mask, so dL/dx = dL/dy * mask
-        return grad_y if self._mask is None else grad_y * self._mask
+        return grad_y if self._mask is None else np.multiply(grad_y, self._mask, out=grad_y)

@@ -20,16 +20,18 @@ class SGD:
     def __init__(self, params, grads, momentum=0.0):
         self.params, self.grads, self.momentum = params, grads, momentum
         self.velocity = [np.zeros_like(p) for p in params] if momentum else None
+        self.scratch = [np.empty_like(p) for p in params]  # reused every step
 
     def step(self, lr):
-        if self.velocity is None:
-            for param, grad in zip(self.params, self.grads):
-                param -= param.dtype.type(lr) * grad
-            return
-        for param, grad, velocity in zip(self.params, self.grads, self.velocity):
-            velocity *= velocity.dtype.type(self.momentum)
-            velocity += grad
-            param -= param.dtype.type(lr) * velocity
+        for index, (param, grad, s) in enumerate(zip(self.params, self.grads, self.scratch)):
+            kind = param.dtype.type
+            if self.velocity is not None:
+                velocity = self.velocity[index]
+                velocity *= kind(self.momentum)
+                velocity += grad
+                grad = velocity
+            np.multiply(grad, kind(lr), out=s)
+            param -= s
 
 
 class Adam:
@@ -45,20 +47,34 @@ class Adam:
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.m = [np.zeros_like(p) for p in params]
         self.v = [np.zeros_like(p) for p in params]
+        self.scratch = [np.empty_like(p) for p in params]  # reused every step
         self.t = 0
 
     def step(self, lr):
         self.t += 1
         correction1 = 1 - self.beta1 ** self.t
-        correction2 = 1 - self.beta2 ** self.t
-        for param, grad, m, v in zip(self.params, self.grads, self.m, self.v):
+        root_correction2 = np.sqrt(1 - self.beta2 ** self.t)
+        # m_hat / (sqrt(v_hat) + eps) = sqrt(c2) m / (c1 (sqrt(v) + eps sqrt(c2))):
+        # the same update with the corrections folded into two scalars.
+        step_size = lr * root_correction2 / correction1
+        eps = self.eps * root_correction2
+        for param, grad, m, v, s in zip(self.params, self.grads, self.m, self.v, self.scratch):
             kind = param.dtype.type
-            m *= kind(self.beta1)
-            m += kind(1 - self.beta1) * grad
-            v *= kind(self.beta2)
-            v += kind(1 - self.beta2) * grad * grad
-            denominator = np.sqrt(v / kind(correction2)) + kind(self.eps)
-            param -= kind(lr / correction1) * m / denominator
+            # m <- m + (1 - b1)(g - m), which equals b1 m + (1 - b1) g
+            np.subtract(grad, m, out=s)
+            s *= kind(1 - self.beta1)
+            m += s
+            # v <- v + (1 - b2)(g^2 - v)
+            np.multiply(grad, grad, out=s)
+            s -= v
+            s *= kind(1 - self.beta2)
+            v += s
+            # w <- w - step_size * m / (sqrt(v) + eps)
+            np.sqrt(v, out=s)
+            s += kind(eps)
+            np.divide(m, s, out=s)
+            s *= kind(step_size)
+            param -= s
 
 
 def make_optimizer(name, network, momentum=0.9):

@@ -87,7 +87,7 @@ def test_loss_gradient_against_logits():
 def test_the_check_catches_a_wrong_backward_pass(monkeypatch):
     """The check itself must be able to fail: drop the (1 - y) factor of
     sigmoid's derivative and the relative error becomes large."""
-    monkeypatch.setattr(Sigmoid, "backward", lambda self, x, y, grad_y: grad_y * y)
+    monkeypatch.setattr(Sigmoid, "backward", lambda self, y, grad_y: grad_y * y)
     x, y = tiny_batch()
     assert max_relative_error(tiny_network("sigmoid"), x, y) > 1e-2
 
