@@ -27,19 +27,19 @@ def load_csv(path, compressed):
     has_label = _check_header(path, header)
     images, labels, rows = [], [], 0
     for table in _read_chunks(path, compressed, len(header)):
-        _check_cells(path, table, header, first_row=rows + 1)
+        values = _as_bytes(path, table, header, first_row=rows + 1)
         if has_label:
-            bad = np.flatnonzero(table[:, 0] > 9)
+            bad = np.flatnonzero(values[:, 0] > 9)
             if bad.size:
                 raise DataError(f"{path}: row {rows + bad[0] + 1}, column label: "
-                                f"{table[bad[0], 0]:g} is not a digit 0-9")
-            labels.append(table[:, 0].astype(np.int64))
+                                f"{values[bad[0], 0]} is not a digit 0-9")
+            labels.append(values[:, 0].astype(np.int64))
+        images.append(values[:, 1:] if has_label else values)
         rows += len(table)
-        images.append(table[:, 1:] if has_label else table)
-        images[-1] = images[-1].astype(np.uint8)
     if rows == 0:
         raise DataError(f"{path}: has a header but no rows of digits")
-    return Dataset(np.concatenate(images), np.concatenate(labels) if has_label else None, path)
+    pixels = np.ascontiguousarray(np.concatenate(images))
+    return Dataset(pixels, np.concatenate(labels) if has_label else None, path)
 
 
 def _read_header(path, compressed):
@@ -121,15 +121,30 @@ def _parser_message(error, columns):
     return f"not a valid CSV ({str(error).strip().splitlines()[-1]})"
 
 
-def _check_cells(path, table, header, first_row):
+def _as_bytes(path, table, header, first_row):
+    """The chunk as uint8 once every cell is known to be a whole number 0-255.
+
+    The quick test (min, max, then a round trip through uint8) costs a few
+    passes over the chunk; the cell-by-cell search that names the first bad
+    cell runs only when it fails."""
+    if table.size == 0:
+        return table.astype(np.uint8)
+    if table.min() >= 0 and table.max() <= 255:  # False for NaN too
+        values = table.astype(np.uint8)
+        if np.array_equal(values, table):
+            return values
+    _raise_first_bad_cell(path, table, header, first_row)
+
+
+def _raise_first_bad_cell(path, table, header, first_row):
     checks = (
-        (np.isnan(table), "missing value"),
-        (~np.isfinite(table), "{value:g} is not a finite number"),
-        ((table < 0) | (table > 255), "pixel value {value:g} is outside 0-255"),
-        (table != np.round(table), "{value:g} is not a whole number"),
+        (np.isnan, "missing value"),
+        (lambda t: ~np.isfinite(t), "{value:g} is not a finite number"),
+        (lambda t: (t < 0) | (t > 255), "pixel value {value:g} is outside 0-255"),
+        (lambda t: t != np.round(t), "{value:g} is not a whole number"),
     )
-    for bad, message in checks:
-        rows, cols = np.nonzero(bad)
+    for find, message in checks:
+        rows, cols = np.nonzero(find(table))
         if rows.size:
             row, col = rows[0], cols[0]
             text = message.format(value=table[row, col])

@@ -13,6 +13,7 @@ import zlib
 
 from core.errors import DataError
 
+from . import cache
 from .bundled import sample_path
 from .csv_format import load_csv
 from .idx_format import load_idx
@@ -32,7 +33,7 @@ def load_dataset(path=None, part="train"):
     ``part`` is "train" or "test": which file a folder or an .npz offers.
     Raises DataError, naming the file, for anything unusable."""
     if path is None:
-        return load_csv(sample_path(), compressed=True)
+        path = sample_path()
     path = os.fspath(path)
     if os.path.isdir(path):
         path = _file_in_folder(path, part)
@@ -46,7 +47,11 @@ def load_dataset(path=None, part="train"):
         return load_idx(path, labels_path, compressed, labels_compressed)
     if kind == "idx-labels":
         raise DataError(f"{path}: is an IDX labels file; give the matching images file instead")
-    return load_csv(path, compressed)
+    dataset = cache.load(path)
+    if dataset is None:
+        dataset = load_csv(path, compressed)
+        cache.store(path, dataset)
+    return dataset
 
 
 def detect_format(path):

@@ -11,3 +11,9 @@ from helpers import synthetic_digits  # noqa: E402
 @pytest.fixture
 def digits():
     return synthetic_digits(60)
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch):
+    """Each test gets its own empty CSV cache, never the user's."""
+    monkeypatch.setenv("DIGIT_TUI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

@@ -239,3 +239,38 @@ def test_rows_are_counted_across_parsing_chunks(tmp_path, monkeypatch):
     path = csv_with(tmp_path, replace_cell(50, 0, "11"), (images, labels), name="bad-label.csv")
     with pytest.raises(DataError, match=r"row 50, column label: 11 is not a digit"):
         load_dataset(path)
+
+
+def test_csv_cache_hits_and_invalidation(tmp_path, digits, monkeypatch):
+    import data.loading
+    from data import cache
+
+    path = write_csv(tmp_path / "train.csv", *digits)
+    check_same(load_dataset(path), *digits)
+    assert len(os.listdir(cache.folder())) == 1
+    real_load_csv = data.loading.load_csv
+
+    def must_not_parse(*args):
+        raise AssertionError("parsed again despite the cache")
+    monkeypatch.setattr(data.loading, "load_csv", must_not_parse)
+    check_same(load_dataset(path), *digits)  # from the cache
+    images, labels = digits
+    write_csv(path, images[:10], labels[:10])  # the file changes: the cache must not answer
+    os.utime(path, ns=(1, 1))
+    monkeypatch.setattr(data.loading, "load_csv", real_load_csv)
+    check_same(load_dataset(path), images[:10], labels[:10])
+
+
+def test_a_damaged_or_unwritable_cache_is_ignored(tmp_path, digits, monkeypatch):
+    from data import cache
+
+    path = write_csv(tmp_path / "train.csv", *digits)
+    load_dataset(path)
+    for entry in os.listdir(cache.folder()):
+        with open(os.path.join(cache.folder(), entry), "wb") as stream:
+            stream.write(b"PK\x03\x04 damaged")
+    check_same(load_dataset(path), *digits)
+    monkeypatch.setenv("DIGIT_TUI_CACHE_DIR", str(path))  # a file, so no folder can be made there
+    check_same(load_dataset(path), *digits)
+    monkeypatch.setenv("DIGIT_TUI_CACHE", "off")
+    check_same(load_dataset(path), *digits)
