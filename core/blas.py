@@ -8,7 +8,9 @@ so by returning None.
 """
 
 import ctypes
+import math
 import os
+import time
 from contextlib import contextmanager
 
 _SYMBOLS = [  # NumPy 2 wheels bundle scipy-openblas with 64-bit integers
@@ -78,3 +80,35 @@ def available_cores():
         return len(os.sched_getaffinity(0))
     except AttributeError:
         return os.cpu_count() or 1
+
+
+def fastest_thread_count(step, cores=None, rounds=5, span=0.003):
+    """Time ``step()`` with one BLAS thread and with every core, and keep the
+    faster count set. The two are timed in alternation, each timing spanning
+    at least ``span`` seconds, and the best of ``rounds`` kept, so that a
+    passing hiccup cannot decide. One thread wins unless more are at least
+    10% faster: idle OpenBLAS threads keep spinning for a while after each
+    product, so extra threads cost the rest of the machine even when they
+    gain nothing."""
+    cores = cores or available_cores()
+    if cores == 1 or blas_threads() is None:
+        return 1
+    set_blas_threads(1)
+    step()  # warm up caches
+    repeats = max(1, math.ceil(span / max(_seconds(step), 1e-6)))
+    best = {1: math.inf, cores: math.inf}
+    for _ in range(rounds):
+        for count in best:
+            set_blas_threads(count)
+            step()  # wake this many threads before timing them
+            best[count] = min(best[count], _seconds(step, repeats))
+    chosen = cores if best[cores] < 0.9 * best[1] else 1
+    set_blas_threads(chosen)
+    return chosen
+
+
+def _seconds(function, repeats=1):
+    started = time.perf_counter()
+    for _ in range(repeats):
+        function()
+    return time.perf_counter() - started

@@ -22,7 +22,7 @@ from .browsing import Selection
 from .feed import throttled_messages
 from .messages import BatchProgress, DataReady, EpochsDone, ModelOpened, RunBegan, RunEnded, RunFailed
 from .screens import HelpScreen, PathScreen, SettingsScreen
-from .session import load_split, model_split
+from .session import choose_blas_threads, load_split, model_split
 from .views import BrowserView, ConfusionView, TrainingView
 from .widgets import ConfusionGrid
 
@@ -52,8 +52,9 @@ class DigitApp(App):
     ]
 
     def __init__(self, config=None, data_path=None, model_path=None, ascii_only=False,
-                 show_timing=True, feed_interval=0.2):
+                 show_timing=True, feed_interval=0.2, blas_threads=None):
         super().__init__()
+        self.blas_threads = blas_threads
         self.config = config or TrainConfig()
         self.data_path, self.model_path = data_path, model_path
         self.ascii_only, self.show_timing, self.feed_interval = ascii_only, show_timing, feed_interval
@@ -216,6 +217,7 @@ class DigitApp(App):
         try:
             dataset, split = load_split(data_path, config)
             self._post(run_id, DataReady(dataset.source, len(split.y_train), split.val_images, split.y_val))
+            choose_blas_threads(self.blas_threads, config, split, ui=True)
             events = train(config, split.x_train, split.y_train, split.x_val, split.y_val, control)
             for message in throttled_messages(events, self.feed_interval, cancelled=lambda: worker.is_cancelled):
                 self._post(run_id, message)

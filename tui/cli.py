@@ -41,6 +41,16 @@ def parse_hidden(text):
     return sizes
 
 
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
+    return value
+
+
 def add_training_flags(parser):
     group = parser.add_argument_group("training")
     group.add_argument("--data", metavar="PATH", help="dataset file or folder (default: the bundled 5,000-digit sample)")
@@ -59,6 +69,8 @@ def add_training_flags(parser):
     group.add_argument("--dropout", type=float, metavar="X", help="dropout rate on hidden layers")
     group.add_argument("--val-fraction", type=float, metavar="X", help="share held out for validation")
     group.add_argument("--seed", type=int, metavar="N")
+    group.add_argument("--blas-threads", type=positive_int, metavar="N",
+                       help="threads for matrix products (default: measured; 1 in the app)")
 
 
 def config_from_args(args):

@@ -15,7 +15,7 @@ from core.errors import DigitTuiError
 from data import load_dataset, normalise
 
 from .cli import config_from_args
-from .session import evaluate_model, load_split, write_submission
+from .session import choose_blas_threads, evaluate_model, load_split, write_submission
 
 REFRESH_SECONDS = 0.1  # progress redraws at most this often, not once per batch
 
@@ -25,6 +25,7 @@ def train_command(args):
     still saved with --save, and the message names the learning rate)."""
     config = config_from_args(args)
     dataset, split = load_split(args.data, config)
+    threads = choose_blas_threads(args.blas_threads, config, split)
     console = Console(stderr=True, quiet=args.json)
     with _metrics_log(args.metrics) as metrics:
         finished, diverged = _run_training(config, split, console, metrics)
@@ -32,6 +33,7 @@ def train_command(args):
         info = {"data": dataset.source, "val_accuracy": finished.val_accuracy}
         save_model(args.save, finished.network, config.to_dict(), info)
     summary = _summary(config, finished, args.save)
+    summary["blas_threads"] = threads
     if args.json:
         print(json.dumps(summary))
     else:
@@ -111,7 +113,7 @@ def _print_summary(console, summary):
     table.add_row("loss", f"{summary['train_loss']:.4f}", f"{summary['val_loss']:.4f}")
     console.print(table)
     console.print(f"{summary['epochs']} epochs, {summary['train_seconds']:.2f} s in training steps, "
-                  f"{summary['samples_per_second']:,.0f} samples/s")
+                  f"{summary['samples_per_second']:,.0f} samples/s, {summary['blas_threads']} BLAS thread(s)")
     if summary["model"]:
         console.print(f"model saved to {summary['model']}")
 

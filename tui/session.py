@@ -9,9 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.atomic import atomic_write
+from core.blas import fastest_thread_count, set_blas_threads
 from core.config import TrainConfig
 from core.errors import DigitTuiError
 from core.metrics import accuracy, confusion_matrix, precision_recall
+from core.network import Network
 from data import load_dataset, normalise, split_dataset
 
 
@@ -42,6 +44,25 @@ class Evaluation:
                 "confusion": self.confusion.tolist(),
                 "per_class": [{"digit": d, "precision": p, "recall": r, "support": s}
                               for d, p, r, s in self.per_class()]}
+
+
+def choose_blas_threads(requested, config, split, ui=False):
+    """The BLAS thread count for this run, set and returned.
+
+    The user's --blas-threads wins. In the app, one thread: spare OpenBLAS
+    threads spin between products and take the core the interface needs.
+    Headless, a few timed training steps of this very network and batch size
+    decide between one thread and every core (see bench/compare_torch.py)."""
+    if requested:
+        set_blas_threads(requested)
+        return requested
+    if ui:
+        set_blas_threads(1)
+        return 1
+    network = Network.create(config.architecture, config.init, np.random.default_rng(config.seed))
+    size = len(split.x_train) if config.full_batch else min(config.batch_size, len(split.x_train))
+    x, y = split.x_train[:size], split.y_train[:size]
+    return fastest_thread_count(lambda: network.loss_and_gradients(x, y, config.l2))
 
 
 def load_split(data_path, config):
