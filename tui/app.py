@@ -7,6 +7,7 @@ raised over the screen.
 """
 
 import os
+from pathlib import Path
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -33,7 +34,7 @@ MIN_WIDTH, MIN_HEIGHT = 80, 24  # every view is laid out for at least this much
 class DigitApp(App):
     """digit-tui: watch a NumPy network learn digits, then browse its guesses."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere find it
     TITLE = "digit-tui"
     BINDINGS = [
         # The view keys are shown on the tabs themselves, which leaves the footer room.
@@ -52,7 +53,7 @@ class DigitApp(App):
     ]
 
     def __init__(self, config=None, data_path=None, model_path=None, ascii_only=False,
-                 show_timing=True, feed_interval=0.2, blas_threads=None):
+                 show_timing=True, feed_interval=0.5, blas_threads=None):
         super().__init__()
         self.blas_threads = blas_threads
         self.config = config or TrainConfig()

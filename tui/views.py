@@ -91,10 +91,10 @@ class TrainingView(Vertical):
                      "samples/s", f"{record.samples_per_second:,.0f}" if timing else "-")
         grid.add_row("best val acc", value("best_val_accuracy", "{:.2%}"), "step", str(step or "-"),
                      "elapsed", f"{record.elapsed:.1f} s" if timing else "-")
-        self.query_one("#metrics", Static).update(grid)
+        self.query_one("#metrics", Static).update(grid, layout=False)  # fixed size: no relayout
 
     def set_status(self, text):
-        self.query_one("#run-status", Label).update(text)
+        self.query_one("#run-status", Label).update(text, layout=False)
 
 
 class BrowserView(Vertical, can_focus=True):
@@ -169,7 +169,7 @@ class BrowserView(Vertical, can_focus=True):
             status = f"No digits match the filter: {self.selection.label}   (f: change filter)"
         else:
             status = f"{self.position + 1} / {len(self.rows)}   filter: {self.selection.label}   (row {row})"
-        self.query_one("#position", Label).update(status)
+        self.query_one("#position", Label).update(status, layout=False)
 
     def action_move(self, step):
         if len(self.rows):
