@@ -14,6 +14,7 @@ from .widgets import AsciiProgressBar, AsciiSparkline, ConfusionGrid, DigitArt, 
 
 
 HISTORY_ROWS = 500  # the epoch table keeps this many latest epochs
+CURVES_EVERY = 1.0  # seconds between redraws of the epoch table and the charts
 
 
 class TrainingView(Vertical):
@@ -44,8 +45,15 @@ class TrainingView(Vertical):
             yield DataTable(id="history", show_cursor=False, zebra_stripes=True)
 
     def on_mount(self):
-        self.query_one("#history", DataTable).add_columns("ep", "loss", "acc", "val loss", "val acc")
+        table = self.query_one("#history", DataTable)
+        # Fixed widths: columns that grew with their content would shift as rows arrive.
+        for label, width in (("ep", 5), ("loss", 6), ("acc", 6), ("val loss", 8), ("val acc", 7)):
+            table.add_column(label, width=width)
         self.show_metrics(None, None)
+        self._pending_rows, self._history = [], []
+        # The table and the charts are the costliest things to redraw (and to
+        # send down an SSH link): they catch up at most once a second.
+        self.set_interval(CURVES_EVERY, self.flush_curves)
 
     def reset(self, epochs, batches, label):
         self.query_one("#run-bar", ProgressBar).update(total=epochs, progress=0)
@@ -53,6 +61,7 @@ class TrainingView(Vertical):
         self.query_one("#epoch-bar-label", Label).update(label[:5].capitalize().ljust(5))
         self.query_one("#loss-spark", Sparkline).data = []
         self.query_one("#history", DataTable).clear()
+        self._pending_rows, self._history = [], []
         for chart in self.query(EpochChart):
             chart.history = ()
 
@@ -64,6 +73,17 @@ class TrainingView(Vertical):
 
     def show_epochs(self, history, new_records):
         self.query_one("#run-bar", ProgressBar).update(progress=history[-1].epoch)
+        first = not self._history
+        self._pending_rows += new_records
+        self._history = history
+        if first:
+            self.flush_curves()  # the first epoch shows at once
+
+    def flush_curves(self):
+        """Bring the epoch table and the charts up to date."""
+        if not self._pending_rows:
+            return
+        new_records, self._pending_rows = self._pending_rows, []
         table = self.query_one("#history", DataTable)
         for record in new_records[-HISTORY_ROWS:]:
             table.add_row(str(record.epoch), f"{record.train_loss:.3f}", f"{record.train_accuracy:.1%}",
@@ -73,7 +93,7 @@ class TrainingView(Vertical):
             table.remove_row(next(iter(table.rows)))
         table.scroll_end(animate=False)
         for chart in self.query(EpochChart):
-            chart.history = tuple(history)
+            chart.history = tuple(self._history)
 
     def show_metrics(self, record, step):
         grid = Table.grid(padding=(0, 2), expand=True)
