@@ -280,7 +280,7 @@ class DigitApp(App):
             return
         finished = message.finished
         self.network = finished.network
-        self.query_one(TrainingView).flush_curves()
+        self.query_one(TrainingView).finish()
         self.show_predictions(finished.val_probabilities)
         if message.diverged is not None:
             self.notify(message.diverged.message, severity="error", timeout=10)

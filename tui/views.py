@@ -1,5 +1,7 @@
 """The three views: training dashboard, digit browser, confusion matrix."""
 
+import time
+
 import numpy as np
 from rich.table import Table
 
@@ -50,7 +52,7 @@ class TrainingView(Vertical):
         for label, width in (("ep", 5), ("loss", 6), ("acc", 6), ("val loss", 8), ("val acc", 7)):
             table.add_column(label, width=width)
         self.show_metrics(None, None)
-        self._pending_rows, self._history = [], []
+        self._pending_rows, self._history, self._spark_drawn, self._recent_losses = [], [], 0.0, ()
         # The table and the charts are the costliest things to redraw (and to
         # send down an SSH link): they catch up at most once a second.
         self.set_interval(CURVES_EVERY, self.flush_curves)
@@ -61,7 +63,7 @@ class TrainingView(Vertical):
         self.query_one("#epoch-bar-label", Label).update(label[:5].capitalize().ljust(5))
         self.query_one("#loss-spark", Sparkline).data = []
         self.query_one("#history", DataTable).clear()
-        self._pending_rows, self._history = [], []
+        self._pending_rows, self._history, self._recent_losses = [], [], ()
         for chart in self.query(EpochChart):
             chart.history = ()
 
@@ -69,7 +71,13 @@ class TrainingView(Vertical):
         self.query_one("#epoch-bar", ProgressBar).update(total=message.batches_per_epoch, progress=message.batch)
         run_bar = self.query_one("#run-bar", ProgressBar)
         run_bar.update(progress=message.epoch - 1 + message.batch / message.batches_per_epoch)
-        self.query_one("#loss-spark", Sparkline).data = list(message.recent_losses)
+        self._recent_losses = message.recent_losses
+        if time.monotonic() - self._spark_drawn >= CURVES_EVERY:  # redrawn whole each time: keep it rare
+            self.draw_sparkline()
+
+    def draw_sparkline(self):
+        self._spark_drawn = time.monotonic()
+        self.query_one("#loss-spark", Sparkline).data = list(self._recent_losses)
 
     def show_epochs(self, history, new_records):
         self.query_one("#run-bar", ProgressBar).update(progress=history[-1].epoch)
@@ -78,6 +86,11 @@ class TrainingView(Vertical):
         self._history = history
         if first:
             self.flush_curves()  # the first epoch shows at once
+
+    def finish(self):
+        """The run has ended: draw everything in its final state now."""
+        self.draw_sparkline()
+        self.flush_curves()
 
     def flush_curves(self):
         """Bring the epoch table and the charts up to date."""
