@@ -54,7 +54,8 @@ class TimedApp(DigitApp):
 
     def _tick(self):
         now = time.perf_counter()
-        self.lateness.append(max(now - self._due, 0.0))
+        if self.run_state == "running":  # while it trains: not start-up, not data loading
+            self.lateness.append(max(now - self._due, 0.0))
         self._due = now + 0.01
 
     def on_run_ended(self, message):

@@ -320,7 +320,7 @@ class DigitApp(App):
         self.query_one(ConfusionView).show(browser.labels, probabilities)
 
     def set_state(self, state, finished=None, error=None):
-        self.run_state = state
+        changed, self.run_state = state != self.run_state, state
         config = self.config
         what = f"{config.architecture.describe()} {config.optimizer} lr {config.lr:g}"
         done = self.history[-1].epoch if self.history else 0
@@ -338,7 +338,8 @@ class DigitApp(App):
                     f"val acc {finished.val_accuracy:.2%} - {what}")
         if text is not None:
             self.query_one(TrainingView).set_status(text)
-        self.refresh_bindings()
+        if changed:  # the footer is rebuilt on every refresh: only when the keys change
+            self.refresh_bindings()
 
     def check_action(self, action, parameters):
         if action == "toggle_pause":
