@@ -34,7 +34,7 @@ from core.blas import set_blas_threads  # noqa: E402
 from data import load_dataset, split_dataset  # noqa: E402
 from tui.app import DigitApp  # noqa: E402
 
-CONFIG = preset("deep").with_changes(epochs=6, dropout=0.0)
+CONFIG = preset("deep").with_changes(epochs=15, dropout=0.0)
 
 
 def headless_speed(split):
