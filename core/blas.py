@@ -8,10 +8,7 @@ so by returning None.
 """
 
 import ctypes
-import math
 import os
-import time
-from contextlib import contextmanager
 
 _SYMBOLS = [  # NumPy 2 wheels bundle scipy-openblas with 64-bit integers
     ("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
@@ -63,18 +60,6 @@ def set_blas_threads(count):
     return True
 
 
-@contextmanager
-def blas_threads_limited(count):
-    """Run a block with ``count`` BLAS threads, then restore the previous count."""
-    previous = blas_threads()
-    set_blas_threads(count)
-    try:
-        yield
-    finally:
-        if previous is not None:
-            set_blas_threads(previous)
-
-
 def available_cores():
     try:
         return len(os.sched_getaffinity(0))
@@ -82,33 +67,19 @@ def available_cores():
         return os.cpu_count() or 1
 
 
-def fastest_thread_count(step, cores=None, rounds=5, span=0.003):
-    """Time ``step()`` with one BLAS thread and with every core, and keep the
-    faster count set. The two are timed in alternation, each timing spanning
-    at least ``span`` seconds, and the best of ``rounds`` kept, so that a
-    passing hiccup cannot decide. One thread wins unless more are at least
-    10% faster: idle OpenBLAS threads keep spinning for a while after each
-    product, so extra threads cost the rest of the machine even when they
-    gain nothing."""
+# Measured with bench/compare_torch.py on the project's 2-core machine: a
+# second thread pays off once one training step multiplies about 20 million
+# weight-by-sample pairs (784-128-10 at batch 512: +16%; 784-256-128-10 at
+# batch 128: +12%; 784-10-10 on all 4,000 digits at once: +20%) and not below
+# (784-128-10 at batch 128: even; 784-10-10 at batch 512: 20% slower).
+PARALLEL_WORK = 20_000_000
+
+
+def threads_for(parameters, batch_size, cores=None):
+    """BLAS threads for a step of ``batch_size`` samples through a network
+    of ``parameters`` weights: one thread for small steps, every core for
+    large ones. A fixed rule rather than a timing at start-up, so that the
+    same seed gives the same run: results differ in the last bits between
+    thread counts."""
     cores = cores or available_cores()
-    if cores == 1 or blas_threads() is None:
-        return 1
-    set_blas_threads(1)
-    step()  # warm up caches
-    repeats = max(1, math.ceil(span / max(_seconds(step), 1e-6)))
-    best = {1: math.inf, cores: math.inf}
-    for _ in range(rounds):
-        for count in best:
-            set_blas_threads(count)
-            step()  # wake this many threads before timing them
-            best[count] = min(best[count], _seconds(step, repeats))
-    chosen = cores if best[cores] < 0.9 * best[1] else 1
-    set_blas_threads(chosen)
-    return chosen
-
-
-def _seconds(function, repeats=1):
-    started = time.perf_counter()
-    for _ in range(repeats):
-        function()
-    return time.perf_counter() - started
+    return cores if parameters * batch_size >= PARALLEL_WORK else 1

@@ -17,6 +17,7 @@ import numpy as np
 from .control import RunControl
 from .events import BatchDone, Diverged, EpochDone, Finished, RunStarted
 from .losses import cross_entropy, softmax
+from .metrics import accuracy
 from .network import Network
 from .optim import make_optimizer
 from .schedules import learning_rate
@@ -119,4 +120,4 @@ def _loss(logits, labels):
 
 
 def _accuracy(logits, labels):
-    return float(np.mean(logits.argmax(axis=1) == labels)) if len(labels) else 0.0
+    return accuracy(labels, logits.argmax(axis=1))

@@ -1,11 +1,10 @@
-"""BLAS threads: set at run time through OpenBLAS, chosen by measurement."""
+"""BLAS threads: set at run time through OpenBLAS, by a rule drawn from measurements."""
 
 import json
-import time
 
 import pytest
 
-from core.blas import available_cores, blas_threads, fastest_thread_count, set_blas_threads
+from core.blas import available_cores, blas_threads, set_blas_threads, threads_for
 from helpers import write_csv
 from tui.cli import main
 
@@ -22,17 +21,23 @@ def test_set_and_read_back():
         set_blas_threads(previous)
 
 
-@needs_openblas
-@pytest.mark.skipif(available_cores() < 2, reason="one core: there is nothing to choose")
-def test_the_measurement_keeps_the_faster_count():
-    # Steps whose duration depends on the thread count, 4x apart, stand in for training steps.
-    cores = available_cores()
-    faster_with_all = lambda: time.sleep(0.002 if blas_threads() == 1 else 0.0005)  # noqa: E731
-    faster_with_one = lambda: time.sleep(0.0005 if blas_threads() == 1 else 0.002)  # noqa: E731
-    assert fastest_thread_count(faster_with_all) == cores and blas_threads() == cores
-    assert fastest_thread_count(faster_with_one) == 1 and blas_threads() == 1
-    # equal times: one thread, which spares the rest of the machine
-    assert fastest_thread_count(lambda: time.sleep(0.001)) == 1
+def test_thread_rule_from_the_measurements():
+    # small steps keep one thread, large ones use every core (see core/blas.py)
+    assert threads_for(7_950, 64, cores=2) == 1            # 784-10-10, batch 64
+    assert threads_for(101_770, 128, cores=2) == 1         # 784-128-10, batch 128
+    assert threads_for(101_770, 512, cores=2) == 2         # 784-128-10, batch 512
+    assert threads_for(235_146, 128, cores=2) == 2         # 784-256-128-10, batch 128
+    assert threads_for(235_146, 128, cores=1) == 1
+
+
+def test_headless_choice_is_the_same_every_time(tmp_path, digits, capsys):
+    """A fixed rule, not a timing: the same seed must give the same run."""
+    path = write_csv(tmp_path / "train.csv", *digits)
+    chosen = set()
+    for _ in range(3):
+        assert main(["train", "--data", str(path), "--epochs", "1", "--hidden", "256,128", "--json"]) == 0
+        chosen.add(json.loads(capsys.readouterr().out.splitlines()[-1])["blas_threads"])
+    assert len(chosen) == 1
 
 
 @needs_openblas

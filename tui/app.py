@@ -218,7 +218,7 @@ class DigitApp(App):
         try:
             dataset, split = load_split(data_path, config)
             self._post(run_id, DataReady(dataset.source, len(split.y_train), split.val_images, split.y_val))
-            choose_blas_threads(self.blas_threads, config, split, ui=True)
+            choose_blas_threads(self.blas_threads, config, len(split.y_train), ui=True)
             events = train(config, split.x_train, split.y_train, split.x_val, split.y_val, control)
             for message in throttled_messages(events, self.feed_interval, cancelled=lambda: worker.is_cancelled):
                 self._post(run_id, message)

@@ -70,7 +70,7 @@ def add_training_flags(parser):
     group.add_argument("--val-fraction", type=float, metavar="X", help="share held out for validation")
     group.add_argument("--seed", type=int, metavar="N")
     group.add_argument("--blas-threads", type=positive_int, metavar="N",
-                       help="threads for matrix products (default: measured; 1 in the app)")
+                       help="threads for matrix products (default: by the size of a step; 1 in the app)")
 
 
 def config_from_args(args):

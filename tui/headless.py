@@ -25,7 +25,7 @@ def train_command(args):
     still saved with --save, and the message names the learning rate)."""
     config = config_from_args(args)
     dataset, split = load_split(args.data, config)
-    threads = choose_blas_threads(args.blas_threads, config, split)
+    threads = choose_blas_threads(args.blas_threads, config, len(split.y_train))
     console = Console(stderr=True, quiet=args.json)
     with _metrics_log(args.metrics) as metrics:
         finished, diverged = _run_training(config, split, console, metrics)

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.atomic import atomic_write
-from core.blas import fastest_thread_count, set_blas_threads
+from core.blas import set_blas_threads, threads_for
 from core.config import TrainConfig
 from core.errors import DigitTuiError
 from core.metrics import accuracy, confusion_matrix, precision_recall
-from core.network import Network
 from data import load_dataset, normalise, split_dataset
 
 
@@ -46,23 +45,23 @@ class Evaluation:
                               for d, p, r, s in self.per_class()]}
 
 
-def choose_blas_threads(requested, config, split, ui=False):
+def choose_blas_threads(requested, config, n_train, ui=False):
     """The BLAS thread count for this run, set and returned.
 
     The user's --blas-threads wins. In the app, one thread: spare OpenBLAS
     threads spin between products and take the core the interface needs.
-    Headless, a few timed training steps of this very network and batch size
-    decide between one thread and every core (see bench/compare_torch.py)."""
+    Headless, ``core.blas.threads_for`` decides from the size of one step."""
     if requested:
-        set_blas_threads(requested)
-        return requested
-    if ui:
-        set_blas_threads(1)
-        return 1
-    network = Network.create(config.architecture, config.init, np.random.default_rng(config.seed))
-    size = len(split.x_train) if config.full_batch else min(config.batch_size, len(split.x_train))
-    x, y = split.x_train[:size], split.y_train[:size]
-    return fastest_thread_count(lambda: network.loss_and_gradients(x, y, config.l2))
+        count = requested
+    elif ui:
+        count = 1
+    else:
+        sizes = config.architecture.sizes
+        parameters = sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+        batch = n_train if config.full_batch else min(config.batch_size, n_train)
+        count = threads_for(parameters, batch)
+    set_blas_threads(count)
+    return count
 
 
 def load_split(data_path, config):
