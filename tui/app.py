@@ -216,8 +216,8 @@ class DigitApp(App):
 
         worker = get_current_worker()
         try:
-            dataset, split = load_split(data_path, config)
-            self._post(run_id, DataReady(dataset.source, len(split.y_train), split.val_images, split.y_val))
+            _, split = load_split(data_path, config)
+            self._post(run_id, DataReady(split.val_images, split.y_val))
             choose_blas_threads(self.blas_threads, config, len(split.y_train), ui=True)
             events = train(config, split.x_train, split.y_train, split.x_val, split.y_val, control)
             for message in throttled_messages(events, self.feed_interval, cancelled=lambda: worker.is_cancelled):
@@ -231,8 +231,8 @@ class DigitApp(App):
     def open_worker(self, run_id, path, data_path):
         try:
             saved = load_model(path)
-            config, dataset, split = model_split(saved, data_path)
-            self._post(run_id, DataReady(dataset.source, len(split.y_train), split.val_images, split.y_val))
+            config, _, split = model_split(saved, data_path)
+            self._post(run_id, DataReady(split.val_images, split.y_val))
             probabilities = saved.network.predict_proba(split.x_val)
             self._post(run_id, ModelOpened(path, saved.network, config, probabilities))
         except DigitTuiError as error:

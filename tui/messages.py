@@ -18,8 +18,6 @@ class WorkerMessage(Message):
 class DataReady(WorkerMessage):
     """The data is loaded and split; the validation digits can be browsed."""
 
-    source: str
-    n_train: int
     val_images: Any = field(repr=False)
     val_labels: Any = field(repr=False)
 
