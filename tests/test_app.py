@@ -161,6 +161,20 @@ async def test_settings_form_validates_and_restarts(tiny_csv):
         assert "Completed after 2 epochs" in status(app)
 
 
+async def test_typing_q_in_a_file_name_does_not_quit(tiny_csv, tmp_path):
+    app = DigitApp(TINY, data_path=tiny_csv)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+s")
+        field = app.screen.query_one("#path")
+        field.value = ""
+        await pilot.press("q", "u", "i", "t")
+        assert field.value == "quit" and app.is_running
+        await pilot.press("escape")
+        await pilot.press("q")
+    assert not app.is_running
+
+
 async def test_save_and_open(tiny_csv, tmp_path):
     path = tmp_path / "saved.npz"
     app = DigitApp(TINY, data_path=tiny_csv)

@@ -49,7 +49,8 @@ class DigitApp(App):
         Binding("r", "settings", "Restart", tooltip="Restart training with new settings"),
         Binding("ctrl+s", "save", "Save", tooltip="Save the model (.npz), atomically"),
         Binding("o", "open", "Open", tooltip="Open a saved model"),
-        Binding("q", "quit", "Quit", priority=True, tooltip="Quit at once, even mid-epoch"),
+        # Not a priority binding: a "q" typed into a file name must stay a "q".
+        Binding("q", "quit", "Quit", tooltip="Quit at once, even mid-epoch"),
     ]
 
     def __init__(self, config=None, data_path=None, model_path=None, ascii_only=False,
