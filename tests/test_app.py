@@ -263,7 +263,21 @@ async def test_every_app_binding_is_in_the_command_palette(tiny_csv):
     for binding in DigitApp.BINDINGS:
         if binding.key != "q":
             assert binding.description in titles
+    for binding in BrowserView.BINDINGS:
+        assert f"Digits: {binding.tooltip}" in titles
     assert any("theme" in title.lower() for title in titles)  # light and dark themes
+
+
+async def test_a_browser_command_from_the_palette(tiny_csv):
+    app = DigitApp(TINY, data_path=tiny_csv)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Digits: Last digit")
+        command.callback()
+        await pilot.pause()
+        await pilot.pause()
+        assert app.query_one("TabbedContent").active == "browser"
+        assert position(app).startswith("20 / 20")
 
 
 async def test_resizing_during_training_loses_nothing(tiny_csv):

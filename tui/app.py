@@ -105,11 +105,20 @@ class DigitApp(App):
     # ---- commands --------------------------------------------------------------
 
     def get_system_commands(self, screen):
+        """The palette (ctrl+p) offers every key's action, the browser's too."""
         yield from super().get_system_commands(screen)
         for binding in self.BINDINGS:
-            if binding.key not in ("q",):
+            if binding.key != "q":  # Textual's own "Quit" command is already there
                 yield SystemCommand(binding.description, binding.tooltip,
                                     lambda action=binding.action: self.run_action(action))
+        for binding in BrowserView.BINDINGS:
+            yield SystemCommand(f"Digits: {binding.tooltip}", f"Key: {binding.key.split(',')[0]}",
+                                lambda action=binding.action: self._browse(action))
+
+    def _browse(self, action):
+        self.action_show_view("browser")
+        browser = self.query_one(BrowserView)
+        self.call_after_refresh(browser.run_action, action)
 
     def get_key_display(self, binding):
         """Key names as Textual shows them, unless a name needs Unicode (arrows,
