@@ -3,8 +3,9 @@ takes about a second, a cached one a few milliseconds.
 
 Each entry is an uncompressed .npz (loaded with allow_pickle=False) in the
 user's cache folder ($DIGIT_TUI_CACHE_DIR, else $XDG_CACHE_HOME/digit-tui,
-else ~/.cache/digit-tui), named by a hash of the file's absolute path, size
-and modification time, so an edited file is parsed afresh. The cache is only
+else ~/.cache/digit-tui), one per source file, named by a hash of its
+absolute path and holding the size and modification time it was made from,
+so an edited file is parsed afresh and its entry replaced. The cache is only
 a shortcut: any problem with it (no room, no permission, a damaged entry)
 means the file is parsed as if there were no cache. DIGIT_TUI_CACHE=off
 turns it off.
@@ -36,9 +37,12 @@ def enabled():
 
 
 def _entry(path):
+    """The entry's file (one per source path: a changed file replaces its
+    entry rather than adding one) and the key that says which version it holds."""
+    source = os.path.abspath(path)
     stat = os.stat(path)
-    key = f"{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}|{FORMAT}"
-    return os.path.join(folder(), hashlib.sha256(key.encode()).hexdigest()[:32] + ".npz"), key
+    name = hashlib.sha256(source.encode()).hexdigest()[:32] + ".npz"
+    return os.path.join(folder(), name), f"{source}|{stat.st_size}|{stat.st_mtime_ns}|{FORMAT}"
 
 
 def load(path):

@@ -24,9 +24,11 @@ class Terminal:
         self.session = f"digit-tui-test-{uuid.uuid4().hex[:8]}"
         # No COLORTERM, like an SSH session, which does not forward it; no LINES or
         # COLUMNS, which a tmux server inherits from whoever started it and which
-        # override the real window size for every program inside.
+        # override the real window size for every program inside; and no CSV
+        # cache, which would otherwise fill the user's cache folder.
         tmux("new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height),
-             f"env -u COLORTERM -u LINES -u COLUMNS {env} {command}; echo EXITED=$?; sleep 60")
+             f"env -u COLORTERM -u LINES -u COLUMNS DIGIT_TUI_CACHE=off {env} {command}; "
+             "echo EXITED=$?; sleep 60")
 
     def screen(self):
         return tmux("capture-pane", "-p", "-t", self.session)

@@ -259,6 +259,7 @@ def test_csv_cache_hits_and_invalidation(tmp_path, digits, monkeypatch):
     os.utime(path, ns=(1, 1))
     monkeypatch.setattr(data.loading, "load_csv", real_load_csv)
     check_same(load_dataset(path), images[:10], labels[:10])
+    assert len(os.listdir(cache.folder())) == 1  # the entry was replaced, not added to
 
 
 def test_a_damaged_or_unwritable_cache_is_ignored(tmp_path, digits, monkeypatch):
