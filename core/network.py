@@ -145,7 +145,7 @@ class Network:
         if l2:
             for layer in self.dense_layers:
                 weight = layer.params["W"]
-                loss += 0.5 * l2 * float(np.sum(weight * weight))
+                loss += 0.5 * l2 * float(np.vdot(weight, weight))  # sum of squares, no temporary
                 layer.grads["W"] += weight.dtype.type(l2) * weight
         return loss, logits
 

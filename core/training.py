@@ -44,12 +44,15 @@ def train(config, x_train, y_train, x_val, y_val, control=None, network=None):
     for epoch in range(1, config.epochs + 1):
         lr = learning_rate(config.schedule, config.lr, epoch - 1, config.epochs,
                            config.step_every, config.gamma)
-        order = np.arange(n_train) if config.full_batch else shuffle_rng.permutation(n_train)
+        order = None if config.full_batch else shuffle_rng.permutation(n_train)
         epoch_loss, epoch_correct, epoch_seconds = 0.0, 0, 0.0
         for batch in range(batches):
-            rows = order[batch * batch_size:(batch + 1) * batch_size]
             started = time.perf_counter()
-            x_batch, y_batch = x_train[rows], y_train[rows]
+            if order is None:  # full batch: the whole set, as it is, no copy
+                x_batch, y_batch = x_train, y_train
+            else:
+                rows = order[batch * batch_size:(batch + 1) * batch_size]
+                x_batch, y_batch = x_train[rows], y_train[rows]
             loss, logits = network.loss_and_gradients(x_batch, y_batch, config.l2)
             if not math.isfinite(loss) or loss > DIVERGENCE_LOSS:
                 network.set_weights(run.last_good_weights)
@@ -59,7 +62,7 @@ def train(config, x_train, y_train, x_val, y_val, control=None, network=None):
             optimizer.step(lr)
             epoch_seconds += time.perf_counter() - started
             run.step += 1
-            epoch_loss += loss * len(rows)
+            epoch_loss += loss * len(y_batch)
             epoch_correct += int(np.count_nonzero(logits.argmax(axis=1) == y_batch))
             yield BatchDone(epoch, batch + 1, batches, run.step, loss, lr)
             control.wait_while_paused()
