@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from core import Diverged, EpochDone, Finished, load_model, save_model, train
+from core import BatchDone, Diverged, EpochDone, Finished, load_model, save_model, train
 from core.errors import DigitTuiError
 from data import load_dataset, normalise
 
@@ -72,7 +72,7 @@ def _run_training(config, split, console, metrics):
                 status = (f"loss {event.train_loss:.3f}  val acc {event.val_accuracy:.2%}  "
                           f"{event.samples_per_second:,.0f}/s")
                 progress.update(run_task, completed=event.epoch, status=status)
-                progress.update(batch_task, completed=event.epoch and progress.tasks[batch_task].total)
+                progress.update(batch_task, completed=progress.tasks[batch_task].total)  # epoch complete
                 if metrics:
                     metrics.write(json.dumps(_epoch_record(event)) + "\n")
                     metrics.flush()
@@ -80,7 +80,7 @@ def _run_training(config, split, console, metrics):
                 diverged = event
             elif isinstance(event, Finished):
                 finished = event
-            elif time.monotonic() - last_draw > REFRESH_SECONDS and hasattr(event, "batch"):
+            elif isinstance(event, BatchDone) and time.monotonic() - last_draw > REFRESH_SECONDS:
                 last_draw = time.monotonic()
                 progress.update(batch_task, description=f"{label} {event.epoch}", total=event.batches_per_epoch,
                                 completed=event.batch, status=f"batch loss {event.loss:.3f}")
