@@ -6,8 +6,9 @@
    app (Textual's headless driver at 120x40, one BLAS thread as the app uses)
    against the same run headless with the same thread count, alternated three
    times; samples/s from the core's Finished event.
-2. Event-loop lag: a 10 ms timer inside the app while it trains; its
-   lateness (how long after the due time it fired), p50, p99 and max.
+2. Event-loop lag: a 10 ms timer inside the app while it trains (in runs of
+   their own, since the probe costs a little); its lateness (how long after
+   the due time it fired), p50, p99 and max.
 3. First frame: the real `digit-tui` in a pseudo-terminal (120x40); seconds
    from starting the process until the tab bar has been written.
 4. Terminal output: bytes written to that pseudo-terminal per second while
@@ -44,7 +45,15 @@ def headless_speed(split):
             return event.samples_per_second
 
 
-class TimedApp(DigitApp):
+class SpeedApp(DigitApp):
+    """The app, remembering the speed its run ended with."""
+
+    def on_run_ended(self, message):
+        self.finished_speed = message.finished.samples_per_second
+        super().on_run_ended(message)
+
+
+class TimedApp(SpeedApp):
     """The app plus a 10 ms timer that records how late it fires."""
 
     def on_mount(self):
@@ -58,20 +67,30 @@ class TimedApp(DigitApp):
             self.lateness.append(max(now - self._due, 0.0))
         self._due = now + 0.01
 
-    def on_run_ended(self, message):
-        self.finished_speed = message.finished.samples_per_second
-        super().on_run_ended(message)
+
+def app_speed():
+    """samples/s of the deep preset inside the plain app (no probe timer)."""
+    app = SpeedApp(CONFIG, blas_threads=1)
+
+    async def run():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+    asyncio.run(run())
+    return app.finished_speed
 
 
-def app_speed_and_lag():
+def app_lag():
+    """Lateness of a 10 ms timer while the app trains (a separate run: the
+    probe timer itself costs the training thread a little)."""
     app = TimedApp(CONFIG, blas_threads=1)
 
     async def run():
         async with app.run_test(size=(120, 40)) as pilot:
-            while app.run_state not in ("finished", "failed"):
-                await pilot.pause(0.05)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
     asyncio.run(run())
-    return app.finished_speed, app.lateness
+    return app.lateness
 
 
 def percentile(values, share):
@@ -120,9 +139,8 @@ def main():
     headless, in_app, lags = [], [], []
     for _ in range(3):  # alternate, so both see the same machine
         headless.append(headless_speed(split))
-        speed, lateness = app_speed_and_lag()
-        in_app.append(speed)
-        lags += lateness
+        in_app.append(app_speed())
+        lags += app_lag()
     first_frame, bytes_per_second = terminal_figures()
     print(f"digit-tui UI cost, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
           f"deep preset (784-256-128-10, batch 128), 1 BLAS thread")
