@@ -29,6 +29,7 @@ import numpy as np  # noqa: E402
 
 from core import EpochDone, TrainConfig, train  # noqa: E402
 from core.blas import set_blas_threads  # noqa: E402
+from core.network import Architecture, Network  # noqa: E402
 from data import load_dataset, split_dataset  # noqa: E402
 
 NETWORKS = [(10,), (128,), (256, 128)]
@@ -87,7 +88,6 @@ def compare(torch, hidden, batch, threads, split, epochs):
     config = TrainConfig(hidden=hidden, optimizer="adam", lr=0.001, batch_size=batch,
                          epochs=epochs + 1, schedule="constant", l2=0.0, seed=0)
     ours = numpy_epochs(config, split)
-    from core.network import Network
     network = Network.create(config.architecture, config.init, np.random.default_rng(0))
     theirs = torch_epochs(torch, network, config, split)
     next(ours), next(theirs)  # the first epoch warms caches up on both sides
@@ -119,12 +119,11 @@ def main():
         set_blas_threads(threads)
         gflops = matmul_gflops()
         for hidden in NETWORKS:
-            sizes = (784, *hidden, 10)
-            parameters = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-            ceiling = gflops * 1e9 / (6 * parameters)
+            architecture = Architecture(hidden=hidden)
+            ceiling = gflops * 1e9 / (6 * architecture.parameter_count)
             for batch in BATCHES:
                 ours, theirs = compare(torch, hidden, batch, threads, split, args.epochs)
-                row = {"network": "-".join(map(str, sizes)), "batch": batch, "threads": threads,
+                row = {"network": architecture.describe(), "batch": batch, "threads": threads,
                        "numpy_samples_per_second": round(ours), "torch_samples_per_second": round(theirs),
                        "ratio": round(ours / theirs, 2), "matmul_gflops": round(gflops, 1),
                        "ceiling_samples_per_second": round(ceiling), "share_of_ceiling": round(ours / ceiling, 3)}

@@ -68,29 +68,16 @@ class TimedApp(SpeedApp):
         self._due = now + 0.01
 
 
-def app_speed():
-    """samples/s of the deep preset inside the plain app (no probe timer)."""
-    app = SpeedApp(CONFIG, blas_threads=1)
+def trained_app(app_class):
+    """Run the deep preset to the end in ``app_class`` (120x40, headless driver)."""
+    app = app_class(CONFIG, blas_threads=1)
 
     async def run():
         async with app.run_test(size=(120, 40)) as pilot:
             await app.workers.wait_for_complete()
             await pilot.pause()
     asyncio.run(run())
-    return app.finished_speed
-
-
-def app_lag():
-    """Lateness of a 10 ms timer while the app trains (a separate run: the
-    probe timer itself costs the training thread a little)."""
-    app = TimedApp(CONFIG, blas_threads=1)
-
-    async def run():
-        async with app.run_test(size=(120, 40)) as pilot:
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-    asyncio.run(run())
-    return app.lateness
+    return app
 
 
 def percentile(values, share):
@@ -139,8 +126,9 @@ def main():
     headless, in_app, lags = [], [], []
     for _ in range(3):  # alternate, so both see the same machine
         headless.append(headless_speed(split))
-        in_app.append(app_speed())
-        lags += app_lag()
+        in_app.append(trained_app(SpeedApp).finished_speed)
+        # a run of its own: the probe timer itself costs the training thread a little
+        lags += trained_app(TimedApp).lateness
     first_frame, bytes_per_second = terminal_figures()
     print(f"digit-tui UI cost, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
           f"deep preset (784-256-128-10, batch 128), 1 BLAS thread")

@@ -30,6 +30,11 @@ class Architecture:
     def sizes(self):
         return (self.inputs, *self.hidden, self.classes)
 
+    @property
+    def parameter_count(self):
+        """Weights and biases in all: one W (in x out) and one b (out) per layer."""
+        return sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]))
+
     def describe(self):
         return "-".join(str(size) for size in self.sizes)
 

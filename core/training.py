@@ -5,8 +5,8 @@ Front ends (the Textual app, the headless CLI) consume the same stream:
     for event in train(config, x_train, y_train, x_val, y_val):
         ...
 
-The loop never prints and never sleeps; it checks ``control`` after every
-batch. A consumer that simply stops iterating also ends the run.
+The loop never prints and waits only while paused; it checks ``control``
+after every batch. A consumer that simply stops iterating also ends the run.
 """
 
 import math

@@ -130,15 +130,16 @@ class DigitApp(App):
 
     def action_show_view(self, view):
         self.query_one(TabbedContent).active = view
+        self._focus_view(view)
+
+    def on_tabbed_content_tab_activated(self, event):  # also when a tab is clicked
+        self._focus_view(event.pane.id)
+
+    def _focus_view(self, view):
+        """The keys of the browser and the matrix work as soon as they show."""
         target = {"browser": BrowserView, "confusion": "#confusion-grid"}.get(view)
         if target is not None:
             self.query_one(target).focus()
-
-    def on_tabbed_content_tab_activated(self, event):
-        if event.pane.id == "browser":
-            self.query_one(BrowserView).focus()
-        elif event.pane.id == "confusion":
-            self.query_one("#confusion-grid").focus()
 
     def action_toggle_pause(self):
         if self.run_state == "running":

@@ -1,9 +1,7 @@
 """What both front ends do before and after training: load the data, split
 it as the settings say, evaluate a model, write a submission. No UI here."""
 
-import functools
 import io
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,17 +54,15 @@ def choose_blas_threads(requested, config, n_train, ui=False):
     elif ui:
         count = 1
     else:
-        sizes = config.architecture.sizes
-        parameters = sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
         batch = n_train if config.full_batch else min(config.batch_size, n_train)
-        count = threads_for(parameters, batch)
+        count = threads_for(config.architecture.parameter_count, batch)
     set_blas_threads(count)
     return count
 
 
 def load_split(data_path, config):
     """The labelled dataset at ``data_path`` (bundled sample if None), split."""
-    dataset = _cached_dataset(data_path, _modified(data_path)).require_labels()
+    dataset = load_dataset(data_path).require_labels()  # parsed CSVs come from data's cache
     return dataset, split_dataset(dataset, config.val_fraction, config.seed)
 
 
@@ -75,19 +71,6 @@ def model_split(saved, data_path):
     config = TrainConfig.from_dict(saved.config) if saved.config else TrainConfig()
     dataset, split = load_split(data_path, config)
     return config, dataset, split
-
-
-@functools.lru_cache(maxsize=2)
-def _cached_dataset(data_path, modified):
-    """Restarts in the app reuse the parsed file until it changes on disk."""
-    return load_dataset(data_path)
-
-
-def _modified(data_path):
-    try:
-        return os.stat(data_path).st_mtime_ns if data_path else None
-    except OSError:
-        return None
 
 
 def evaluate_model(saved, data_path=None):
