@@ -75,6 +75,19 @@ def text_sparkline(values, width, ramp=ASCII_RAMP):
     return Text("".join(ramp[max(level, 1)] for level in levels))
 
 
+def style_runs(chars, styles):
+    """Group cells into (text, style) runs. A blank takes the style of the run
+    it falls in, since a space shows no foreground colour: "x  x" in one
+    colour is one run, which the terminal receives as one colour code."""
+    runs = []
+    for char, style in zip(chars, styles):
+        if runs and (char == " " or style == runs[-1][1]):
+            runs[-1][0].append(char)
+        else:
+            runs.append([[char], style])
+    return [("".join(run), style) for run, style in runs]
+
+
 class AsciiBar(Bar):
     """Textual's progress bar drawn as '#' for done and '.' for to do, so it
     reads without colour and without Unicode."""
@@ -135,8 +148,8 @@ class LineChart:
             value = high - (high - low) * row / max(plot_rows - 1, 1)
             label = self.y_format.format(value) if row in (0, plot_rows - 1, plot_rows // 2) else ""
             line = Text(label.rjust(label_width) + ("|" if self.ascii_only else "\u2502"), style="dim")
-            for char, style in zip(grid[row], styles[row]):
-                line.append(char, style=style)
+            for run, style in style_runs(grid[row], styles[row]):
+                line.append(run, style=style)
             lines.append(line)
         last = str(self.last_epoch or epochs)
         axis = f"1{'epoch'.center(plot_width - len(last) - 1)}{last}"

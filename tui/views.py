@@ -12,7 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, ProgressBar, Sparkline, Static
 
 from .browsing import Selection, find_next, ordered_rows
-from .widgets import AsciiProgressBar, AsciiSparkline, ConfusionGrid, DigitArt, EpochChart, Prediction
+from .widgets import (AsciiProgressBar, AsciiSparkline, CompactStatic, ConfusionGrid, DigitArt, EpochChart,
+                      HistoryTable, LossSparkline, Prediction)
 
 
 HISTORY_ROWS = 500  # the epoch table keeps this many latest epochs
@@ -35,16 +36,16 @@ class TrainingView(Vertical):
         with Horizontal(classes="bar-row"):
             yield Label("Epoch", id="epoch-bar-label", classes="bar-label")
             yield bar(id="epoch-bar", show_eta=self.show_timing)
-        yield Static(id="metrics")
+        yield CompactStatic(id="metrics")
         with Horizontal(id="spark-row"):
             yield Label("batch loss ", classes="bar-label")
-            yield (AsciiSparkline if self.ascii_only else Sparkline)([], id="loss-spark")
+            yield (AsciiSparkline if self.ascii_only else LossSparkline)([], id="loss-spark")
         with Horizontal(id="curves"):
             with Vertical(id="charts"):
                 yield EpochChart("loss", "train_loss", "val_loss", ascii_only=self.ascii_only, id="loss-chart")
                 yield EpochChart("accuracy", "train_accuracy", "val_accuracy", y_format="{:.0%}",
                                  ascii_only=self.ascii_only, id="accuracy-chart")
-            yield DataTable(id="history", show_cursor=False, zebra_stripes=True)
+            yield HistoryTable(id="history", show_cursor=False, zebra_stripes=True)
 
     def on_mount(self):
         table = self.query_one("#history", DataTable)
@@ -92,19 +93,24 @@ class TrainingView(Vertical):
         self.draw_sparkline()
         self.flush_curves()
 
+    def on_show(self):
+        self.flush_curves()
+
     def flush_curves(self):
-        """Bring the epoch table and the charts up to date."""
-        if not self._pending_rows:
+        """Bring the epoch table and the charts up to date (while they are on
+        screen: a new table row makes Textual lay out the whole screen again,
+        and repaint the other tabs' rows with it)."""
+        if not self._pending_rows or not self.is_on_screen:
             return
         new_records, self._pending_rows = self._pending_rows, []
-        table = self.query_one("#history", DataTable)
-        for record in new_records[-HISTORY_ROWS:]:
-            table.add_row(str(record.epoch), f"{record.train_loss:.3f}", f"{record.train_accuracy:.1%}",
-                          f"{record.val_loss:.3f}", f"{record.val_accuracy:.1%}", key=str(record.epoch))
+        table = self.query_one("#history", HistoryTable)
+        table.add_rows_following(
+            (str(record.epoch), (str(record.epoch), f"{record.train_loss:.3f}", f"{record.train_accuracy:.1%}",
+                                 f"{record.val_loss:.3f}", f"{record.val_accuracy:.1%}"))
+            for record in new_records[-HISTORY_ROWS:])
         # Long runs of tiny epochs: keep the table to the latest rows so it stays quick.
         while table.row_count > HISTORY_ROWS:
             table.remove_row(next(iter(table.rows)))
-        table.scroll_end(animate=False)
         for chart in self.query(EpochChart):
             chart.history = tuple(self._history)
 
@@ -154,6 +160,7 @@ class BrowserView(Vertical, can_focus=True):
         self.selection = Selection()
         self.rows = np.arange(0)
         self.position = 0
+        self._drawn_row = -1  # the row whose image DigitArt shows (None: no digit)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="browser-main"):
@@ -163,6 +170,7 @@ class BrowserView(Vertical, can_focus=True):
 
     def set_data(self, images, labels):
         self.images, self.labels, self.probabilities = images, labels, None
+        self._drawn_row = -1  # new images: whatever row comes next is drawn
         self.selection, self.position = Selection(), 0
         self._refilter(keep_row=False)
 
@@ -193,7 +201,9 @@ class BrowserView(Vertical, can_focus=True):
 
     def _draw(self):
         row = self.current_row
-        self.query_one("#digit", DigitArt).image = None if row is None else self.images[row]
+        if row != self._drawn_row:  # new predictions alone leave the digit as it is
+            self._drawn_row = row
+            self.query_one("#digit", DigitArt).image = None if row is None else self.images[row]
         probabilities = None if row is None or self.probabilities is None else self.probabilities[row]
         self.query_one("#prediction", Prediction).state = None if row is None else (int(self.labels[row]), probabilities)
         if self.labels is None:

@@ -2,15 +2,89 @@
 
 import numpy as np
 from rich.console import Group
+from rich.segment import Segment
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widget import Widget
 
-from textual.widgets import ProgressBar, Sparkline
+from textual.widgets import DataTable, ProgressBar, Sparkline, Static
 
 from .render import AsciiBar, LineChart, digit_art, probability_bars, text_sparkline
+
+
+class CompactLines:
+    """Mixin: send each run of same-styled cells as one segment.
+
+    The terminal receives a full colour code and a reset for every segment,
+    about 20 bytes, so a chart drawn cell by cell costs several times its
+    text. Joining neighbours that share a style keeps what is drawn the same
+    and the bytes sent (over SSH too) small. It also drops the mouse metadata,
+    so use it only on widgets that are looked at, not clicked.
+    """
+
+    def render_lines(self, crop):
+        return [_joined(strip) for strip in super().render_lines(crop)]
+
+
+def _joined(strip):
+    joined = []
+    for text, style, control in strip:
+        # Rich's clear_meta_and_links, not Strip.discard_meta: the latter keeps
+        # the style's cached hash, so styles that differed only in metadata (a
+        # table's cells) would still compare unequal and never be joined.
+        style = style.clear_meta_and_links() if style else style
+        if joined and not control and not joined[-1].control:
+            last = joined[-1]
+            if style == last.style or (text.isspace() and _blank_fits(last.style, style)):
+                joined[-1] = Segment(last.text + text, last.style)
+                continue
+            if last.text.isspace() and _blank_fits(style, last.style):
+                joined[-1] = Segment(last.text + text, style)
+                continue
+        joined.append(Segment(text, style, control))
+    return Strip(joined, strip.cell_length)
+
+
+def _blank_fits(style, blank_style):
+    """Can blanks drawn in ``blank_style`` be drawn in ``style`` instead? A
+    space shows only its background, unless an attribute draws on it."""
+    if style is None or blank_style is None:
+        return style == blank_style
+    drawn_on = ("reverse", "underline", "underline2", "strike", "overline", "frame", "encircle", "blink")
+    return style.bgcolor == blank_style.bgcolor and not any(
+        getattr(s, name) for s in (style, blank_style) for name in drawn_on)
+
+
+class CompactStatic(CompactLines, Static):
+    """A Static whose lines go out as few segments as possible."""
+
+
+class HistoryTable(CompactLines, DataTable):
+    """The epoch table: read-only, its rows sent one segment per colour.
+
+    While it shows its last row it follows new rows down; scrolled up, it
+    stays where the user put it.
+    """
+
+    def add_rows_following(self, rows):
+        """Append ``(key, cells)`` rows, then trim to the newest ``keep``."""
+        self._follow = self.scroll_y >= self.max_scroll_y
+        for key, cells in rows:
+            self.add_row(*cells, key=key)
+
+    def watch_virtual_size(self, size):
+        # Scroll in the same frame as the rows arrive: scroll_end() would wait
+        # for the next refresh, and the table would be drawn twice.
+        if getattr(self, "_follow", False):
+            self.scroll_y = self.max_scroll_y
+
+
+class LossSparkline(CompactLines, Sparkline):
+    """Textual's Sparkline in one colour (see app.tcss), so each row of bars
+    goes out as one segment instead of one per bar."""
 
 
 class AsciiProgressBar(ProgressBar):
@@ -19,14 +93,14 @@ class AsciiProgressBar(ProgressBar):
     BAR_RENDERABLE = AsciiBar
 
 
-class AsciiSparkline(Sparkline):
+class AsciiSparkline(LossSparkline):
     """A one-line sparkline on an ASCII brightness ramp."""
 
     def render(self):
         return text_sparkline(self.data or [], self.size.width)
 
 
-class DigitArt(Widget):
+class DigitArt(CompactLines, Widget):
     """One 28x28 digit: 28 cells wide, 14 rows high."""
 
     DEFAULT_CSS = "DigitArt { width: 28; height: 14; }"
@@ -42,7 +116,7 @@ class DigitArt(Widget):
         return digit_art(self.image, self.ascii_only)
 
 
-class Prediction(Widget):
+class Prediction(CompactLines, Widget):
     """The true label, the prediction, right or wrong, and ten probability bars."""
 
     DEFAULT_CSS = "Prediction { height: 12; width: 1fr; }"
@@ -69,7 +143,7 @@ class Prediction(Widget):
         return Group(head, Text(""), probability_bars(probabilities, label, width, self.ascii_only))
 
 
-class EpochChart(Widget):
+class EpochChart(CompactLines, Widget):
     """Train and validation curves of one metric, per epoch."""
 
     DEFAULT_CSS = "EpochChart { height: 1fr; min-height: 5; }"
@@ -95,7 +169,7 @@ class EpochChart(Widget):
         return Group(*chart.lines(self.size.width, self.size.height))
 
 
-class ConfusionGrid(Widget, can_focus=True):
+class ConfusionGrid(CompactLines, Widget, can_focus=True):
     """The 10x10 confusion counts with a cursor; Enter opens those digits."""
 
     DEFAULT_CSS = "ConfusionGrid { height: 14; width: auto; min-width: 70; }"

@@ -1,0 +1,131 @@
+"""What the app sends to the terminal: few segments per line, and no redraw
+that shows nothing new. Each segment costs a colour code and a reset (about
+20 bytes), so these keep the output small over SSH; bench/ui_cost.py
+measures the bytes per second."""
+
+import numpy as np
+import pytest
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Region
+from textual.strip import Strip
+
+from core import TrainConfig
+from helpers import synthetic_digits, write_csv
+from tui.app import DigitApp
+from tui.render import LineChart, style_runs
+from tui.views import BrowserView, TrainingView
+from tui.widgets import DigitArt, EpochChart, HistoryTable, LossSparkline, _joined
+
+TINY = TrainConfig(hidden=(16,), epochs=3, batch_size=8, lr=0.01, schedule="constant")
+GREY = Style(color="grey50", bgcolor="black")
+CYAN = Style(color="cyan", bgcolor="black")
+
+
+@pytest.fixture
+def tiny_csv(tmp_path):
+    images, labels = synthetic_digits(100, seed=4)
+    return str(write_csv(tmp_path / "tiny.csv", images, labels))
+
+
+def joined(*segments):
+    strip = _joined(Strip(list(segments)))
+    return [(segment.text, segment.style) for segment in strip]
+
+
+def test_neighbours_of_one_style_become_one_segment():
+    with_meta = Style(color="cyan", bgcolor="black") + Style.from_meta({"row": 1})
+    assert joined(Segment("ab", CYAN), Segment("cd", with_meta), Segment("e", CYAN)) == [("abcde", CYAN)]
+
+
+def test_blanks_join_either_neighbour_but_text_keeps_its_colour():
+    assert joined(Segment("x", CYAN), Segment("  ", GREY), Segment("x", CYAN)) == [("x  x", CYAN)]
+    assert joined(Segment("  ", GREY), Segment("x", CYAN)) == [("  x", CYAN)]
+    assert joined(Segment("x", CYAN), Segment("y", GREY)) == [("x", CYAN), ("y", GREY)]
+
+
+def test_blanks_that_show_an_attribute_or_another_background_stay_apart():
+    underlined = Style(color="cyan", bgcolor="black", underline=True)
+    other_background = Style(color="cyan", bgcolor="blue")
+    assert len(joined(Segment("x", CYAN), Segment("  ", underlined))) == 2
+    assert len(joined(Segment("x", CYAN), Segment("  ", other_background))) == 2
+    reverse = Style(reverse=True, bgcolor="black")
+    assert len(joined(Segment(" ", reverse), Segment("x", CYAN))) == 2
+
+
+def test_joining_keeps_the_cells():
+    strip = Strip([Segment("ab", CYAN), Segment(" ", GREY), Segment("\u2022", CYAN), Segment("z", GREY)])
+    result = _joined(strip)
+    assert "".join(s.text for s in result) == "ab \u2022z" and result.cell_length == strip.cell_length
+
+
+def test_style_runs_group_a_series_with_its_gaps():
+    chars = list("x  x  o x")
+    styles = ["cyan", "", "", "cyan", "", "", "magenta", "", "cyan"]
+    assert style_runs(chars, styles) == [("x  x  ", "cyan"), ("o ", "magenta"), ("x", "cyan")]
+
+
+def test_chart_rows_use_one_span_per_run():
+    values = list(np.linspace(1.0, 0.5, 30))
+    chart = LineChart("loss", [("train", values, "cyan", "*")], ascii_only=True)
+    for line in chart.lines(40, 10)[1:-1]:
+        starts = [span.start for span in line.spans]
+        assert len(starts) == len(set(starts)) and len(line.spans) <= 2
+
+
+async def test_training_widgets_send_few_segments_per_line(tiny_csv):
+    app = DigitApp(TINY.with_changes(epochs=12), data_path=tiny_csv)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        for widget_type, most in ((LossSparkline, 1), (HistoryTable, 2), (EpochChart, 6)):
+            for widget in app.query(widget_type):
+                lines = widget.render_lines(Region(0, 0, *widget.size))
+                assert lines and max(len(list(line)) for line in lines) <= most, widget
+
+
+async def test_the_table_follows_new_rows_unless_scrolled_up(tiny_csv):
+    app = DigitApp(TINY.with_changes(epochs=100000), data_path=tiny_csv, feed_interval=0.05)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(HistoryTable)
+        while table.row_count < 40:
+            await pilot.pause(0.05)
+        assert table.max_scroll_y > 0 and table.scroll_y == table.max_scroll_y
+        table.scroll_home(animate=False)
+        rows = table.row_count
+        while table.row_count < rows + 5:
+            await pilot.pause(0.05)
+        assert table.scroll_y == 0
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+
+
+async def test_hidden_dashboard_catches_up_when_shown(tiny_csv):
+    app = DigitApp(TINY, data_path=tiny_csv)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("b")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("t")
+        await pilot.pause()
+        assert app.query_one(HistoryTable).row_count == 3
+        assert len(app.query_one("#loss-chart", EpochChart).history) == 3
+
+
+async def test_new_predictions_do_not_redraw_the_digit(tiny_csv, monkeypatch):
+    drawn = []
+    render = DigitArt.render
+    monkeypatch.setattr(DigitArt, "render", lambda self: drawn.append(1) or render(self))
+    app = DigitApp(TINY, data_path=tiny_csv)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("b")
+        await pilot.pause()
+        browser = app.query_one(BrowserView)
+        before = len(drawn)
+        browser.set_probabilities(browser.probabilities[::-1].copy())
+        await pilot.pause()
+        assert len(drawn) == before
+        await pilot.press("right")
+        await pilot.pause()
+        assert len(drawn) > before
