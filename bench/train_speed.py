@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 
 from core import Finished, TrainConfig, preset, train  # noqa: E402
 from data import load_dataset, split_dataset  # noqa: E402
+from tui.session import choose_blas_threads  # noqa: E402
 
 RUNS = {
     "784-10-10 (default preset)": preset("default"),
@@ -58,11 +59,12 @@ def training_figures():
     rows = []
     for name, config in RUNS.items():
         split = split_dataset(dataset, config.val_fraction, config.seed)
+        threads = choose_blas_threads(None, config, len(split.y_train))  # as `digit-tui train` would
         finished = None
         for event in train(config, split.x_train, split.y_train, split.x_val, split.y_val):
             if isinstance(event, Finished):
                 finished = event
-        rows.append({"run": name, "epochs": finished.epochs_done,
+        rows.append({"run": name, "epochs": finished.epochs_done, "blas_threads": threads,
                      "samples_per_second": round(finished.samples_per_second),
                      "val_accuracy": round(finished.val_accuracy, 4),
                      "train_seconds": round(finished.train_seconds, 3)})

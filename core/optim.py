@@ -40,39 +40,45 @@ class Adam:
     m <- b1 m + (1 - b1) g          running mean of gradients
     v <- b2 v + (1 - b2) g^2        running mean of squared gradients
     w <- w - lr * m_hat / (sqrt(v_hat) + eps),  m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
+
+    Each NumPy operation is one pass over an array as large as the weights,
+    and those passes, not the arithmetic, are what Adam costs. So the moments
+    are kept divided by their constant factors, a = m / (1 - b1) and
+    c = v / (1 - b2), which follow
+
+    a <- b1 a + g                   (two passes instead of three)
+    c <- b2 c + g^2                 (three passes instead of four)
+
+    and the factors join the bias corrections in two scalars per step.
     """
 
     def __init__(self, params, grads, beta1=0.9, beta2=0.999, eps=1e-8):
         self.params, self.grads = params, grads
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self.m = [np.zeros_like(p) for p in params]
-        self.v = [np.zeros_like(p) for p in params]
+        self.scaled_m = [np.zeros_like(p) for p in params]  # a = m / (1 - b1)
+        self.scaled_v = [np.zeros_like(p) for p in params]  # c = v / (1 - b2)
         self.scratch = [np.empty_like(p) for p in params]  # reused every step
         self.t = 0
 
     def step(self, lr):
         self.t += 1
-        correction1 = 1 - self.beta1 ** self.t
-        root_correction2 = np.sqrt(1 - self.beta2 ** self.t)
-        # m_hat / (sqrt(v_hat) + eps) = sqrt(c2) m / (c1 (sqrt(v) + eps sqrt(c2))):
-        # the same update with the corrections folded into two scalars.
-        step_size = lr * root_correction2 / correction1
-        eps = self.eps * root_correction2
-        for param, grad, m, v, s in zip(self.params, self.grads, self.m, self.v, self.scratch):
+        b1, b2 = self.beta1, self.beta2
+        # sqrt(v_hat) = sqrt(c (1 - b2) / (1 - b2^t)) = r sqrt(c), and m_hat = a (1 - b1) / (1 - b1^t), so
+        # lr m_hat / (sqrt(v_hat) + eps) = step_size * a / (sqrt(c) + eps / r).
+        r = np.sqrt((1 - b2) / (1 - b2 ** self.t))
+        step_size = lr * (1 - b1) / ((1 - b1 ** self.t) * r)
+        eps = self.eps / r
+        for param, grad, a, c, s in zip(self.params, self.grads, self.scaled_m, self.scaled_v, self.scratch):
             kind = param.dtype.type
-            # m <- m + (1 - b1)(g - m), which equals b1 m + (1 - b1) g
-            np.subtract(grad, m, out=s)
-            s *= kind(1 - self.beta1)
-            m += s
-            # v <- v + (1 - b2)(g^2 - v)
+            a *= kind(b1)
+            a += grad
             np.multiply(grad, grad, out=s)
-            s -= v
-            s *= kind(1 - self.beta2)
-            v += s
-            # w <- w - step_size * m / (sqrt(v) + eps)
-            np.sqrt(v, out=s)
+            c *= kind(b2)
+            c += s
+            # w <- w - step_size * a / (sqrt(c) + eps)
+            np.sqrt(c, out=s)
             s += kind(eps)
-            np.divide(m, s, out=s)
+            np.divide(a, s, out=s)
             s *= kind(step_size)
             param -= s
 

@@ -15,7 +15,8 @@ from helpers import synthetic_digits, write_csv
 from tui.app import DigitApp
 from tui.render import LineChart, style_runs
 from tui.views import BrowserView, TrainingView
-from tui.widgets import DigitArt, EpochChart, HistoryTable, LossSparkline, _joined
+from tui.compact import join_segments
+from tui.widgets import DigitArt, EpochChart, HistoryTable, LossSparkline
 
 TINY = TrainConfig(hidden=(16,), epochs=3, batch_size=8, lr=0.01, schedule="constant")
 GREY = Style(color="grey50", bgcolor="black")
@@ -29,7 +30,7 @@ def tiny_csv(tmp_path):
 
 
 def joined(*segments):
-    strip = _joined(Strip(list(segments)))
+    strip = join_segments(Strip(list(segments)))
     return [(segment.text, segment.style) for segment in strip]
 
 
@@ -55,7 +56,7 @@ def test_blanks_that_show_an_attribute_or_another_background_stay_apart():
 
 def test_joining_keeps_the_cells():
     strip = Strip([Segment("ab", CYAN), Segment(" ", GREY), Segment("\u2022", CYAN), Segment("z", GREY)])
-    result = _joined(strip)
+    result = join_segments(strip)
     assert "".join(s.text for s in result) == "ab \u2022z" and result.cell_length == strip.cell_length
 
 
@@ -91,11 +92,20 @@ async def test_the_table_follows_new_rows_unless_scrolled_up(tiny_csv):
         while table.row_count < 40:
             await pilot.pause(0.05)
         assert table.max_scroll_y > 0 and table.scroll_y == table.max_scroll_y
-        table.scroll_home(animate=False)
-        rows = table.row_count
-        while table.row_count < rows + 5:
+        table.focus()
+        await pilot.press("up", "up")
+        await pilot.pause(0.3)
+        epochs, where = len(app.history), table.scroll_y
+        while len(app.history) < epochs + 5:
             await pilot.pause(0.05)
-        assert table.scroll_y == 0
+        await pilot.pause(1.1)  # the table catches up once a second
+        assert table.scroll_y == where < table.max_scroll_y
+        await pilot.press("end")  # back to the newest epoch, and following again
+        epochs = len(app.history)
+        while len(app.history) < epochs + 5:
+            await pilot.pause(0.05)
+        await pilot.pause(1.1)
+        assert table.scroll_y == table.max_scroll_y
         await pilot.press("s")
         await app.workers.wait_for_complete()
 

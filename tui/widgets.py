@@ -2,60 +2,15 @@
 
 import numpy as np
 from rich.console import Group
-from rich.segment import Segment
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
-from textual.strip import Strip
 from textual.widget import Widget
-
 from textual.widgets import DataTable, ProgressBar, Sparkline, Static
 
+from .compact import CompactLines
 from .render import AsciiBar, LineChart, digit_art, probability_bars, text_sparkline
-
-
-class CompactLines:
-    """Mixin: send each run of same-styled cells as one segment.
-
-    The terminal receives a full colour code and a reset for every segment,
-    about 20 bytes, so a chart drawn cell by cell costs several times its
-    text. Joining neighbours that share a style keeps what is drawn the same
-    and the bytes sent (over SSH too) small. It also drops the mouse metadata,
-    so use it only on widgets that are looked at, not clicked.
-    """
-
-    def render_lines(self, crop):
-        return [_joined(strip) for strip in super().render_lines(crop)]
-
-
-def _joined(strip):
-    joined = []
-    for text, style, control in strip:
-        # Rich's clear_meta_and_links, not Strip.discard_meta: the latter keeps
-        # the style's cached hash, so styles that differed only in metadata (a
-        # table's cells) would still compare unequal and never be joined.
-        style = style.clear_meta_and_links() if style else style
-        if joined and not control and not joined[-1].control:
-            last = joined[-1]
-            if style == last.style or (text.isspace() and _blank_fits(last.style, style)):
-                joined[-1] = Segment(last.text + text, last.style)
-                continue
-            if last.text.isspace() and _blank_fits(style, last.style):
-                joined[-1] = Segment(last.text + text, style)
-                continue
-        joined.append(Segment(text, style, control))
-    return Strip(joined, strip.cell_length)
-
-
-def _blank_fits(style, blank_style):
-    """Can blanks drawn in ``blank_style`` be drawn in ``style`` instead? A
-    space shows only its background, unless an attribute draws on it."""
-    if style is None or blank_style is None:
-        return style == blank_style
-    drawn_on = ("reverse", "underline", "underline2", "strike", "overline", "frame", "encircle", "blink")
-    return style.bgcolor == blank_style.bgcolor and not any(
-        getattr(s, name) for s in (style, blank_style) for name in drawn_on)
 
 
 class CompactStatic(CompactLines, Static):
@@ -69,17 +24,23 @@ class HistoryTable(CompactLines, DataTable):
     stays where the user put it.
     """
 
+    BINDINGS = [
+        Binding("end", "scroll_bottom", "Latest", tooltip="Scroll to the newest epoch and follow new ones"),
+        Binding("home", "scroll_top", "First", show=False, tooltip="Scroll to the first epoch kept"),
+    ]
+    _follow = True
+
     def add_rows_following(self, rows):
-        """Append ``(key, cells)`` rows, then trim to the newest ``keep``."""
-        self._follow = self.scroll_y >= self.max_scroll_y
+        """Append ``(key, cells)`` rows; follow them if the last row was in view."""
+        self._follow = self.scroll_target_y >= self.max_scroll_y  # the target: mid-scroll too
         for key, cells in rows:
             self.add_row(*cells, key=key)
 
     def watch_virtual_size(self, size):
         # Scroll in the same frame as the rows arrive: scroll_end() would wait
         # for the next refresh, and the table would be drawn twice.
-        if getattr(self, "_follow", False):
-            self.scroll_y = self.max_scroll_y
+        if self._follow:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
 
 
 class LossSparkline(CompactLines, Sparkline):
