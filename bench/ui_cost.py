@@ -2,10 +2,12 @@
 
     python bench/ui_cost.py [--repeats 3] [--json out.json]
 
-1. Throughput: the deep preset (784-256-128-10, batch 128) trained inside the
-   app (Textual's headless driver at 120x40, one BLAS thread as the app uses)
-   against the same run headless with the same thread count, alternated three
-   times; samples/s from the core's Finished event.
+1. Throughput: the deep preset (784-256-128-10, batch 128) trained for 60
+   epochs (about 4 seconds) inside the app (Textual's headless driver at
+   120x40, one BLAS thread as the app uses) against the same run headless
+   with the same thread count, alternated three times; samples/s from the
+   core's Finished event. Shorter runs mostly measure the app's first
+   frames, which are drawn once.
 2. Event-loop lag: a 10 ms timer inside the app while it trains (in runs of
    their own, since the probe costs a little); its lateness (how long after
    the due time it fired), p50, p99 and max.

@@ -13,6 +13,7 @@ from helpers import synthetic_digits, write_csv
 from tui.app import DigitApp
 from tui.screens import SettingsScreen
 from tui.views import BrowserView, TrainingView
+from tui.widgets import HistoryTable
 
 TINY = TrainConfig(hidden=(16,), epochs=3, batch_size=8, lr=0.01, schedule="constant")
 
@@ -237,7 +238,7 @@ async def test_help_lists_every_binding(tiny_csv):
         await settle(app, pilot)
         await pilot.press("question_mark")
         text = app.screen.query_one("#help-text").render().plain
-        for binding in DigitApp.BINDINGS + BrowserView.BINDINGS:
+        for binding in DigitApp.BINDINGS + BrowserView.BINDINGS + HistoryTable.BINDINGS:
             assert binding.description in text and binding.tooltip in text
         assert "samples/s" in text and "best val acc" in text
         await pilot.press("escape")

@@ -25,7 +25,7 @@ from .messages import BatchProgress, DataReady, EpochsDone, ModelOpened, RunBega
 from .screens import HelpScreen, PathScreen, SettingsScreen
 from .session import choose_blas_threads, load_split, model_split
 from .views import BrowserView, ConfusionView, TrainingView
-from .widgets import ConfusionGrid
+from .widgets import ConfusionGrid, HistoryTable
 
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24  # every view is laid out for at least this much
@@ -190,7 +190,7 @@ class DigitApp(App):
 
     def action_help(self):
         keys = [(self.get_key_display(b), b.description, b.tooltip) for b in self.BINDINGS]
-        for view in (BrowserView, ConfusionGrid):
+        for view in (HistoryTable, BrowserView, ConfusionGrid):
             keys += [(self.get_key_display(b), b.description, b.tooltip) for b in view.BINDINGS if b.tooltip]
         self.push_screen(HelpScreen(keys))
 
