@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from rich.segment import Segment
 from rich.style import Style
+from textual.app import App
 from textual.geometry import Region
 from textual.strip import Strip
 
@@ -14,7 +15,7 @@ from core import TrainConfig
 from helpers import synthetic_digits, write_csv
 from tui.app import DigitApp
 from tui.render import LineChart, style_runs
-from tui.views import BrowserView, TrainingView
+from tui.views import BrowserView
 from tui.compact import join_segments
 from tui.widgets import DigitArt, EpochChart, HistoryTable, LossSparkline
 
@@ -85,37 +86,58 @@ async def test_training_widgets_send_few_segments_per_line(tiny_csv):
                 assert lines and max(len(list(line)) for line in lines) <= most, widget
 
 
-async def catch_up(app, pilot):
-    """What the once-a-second timer does, now: the table takes its new rows."""
-    app.query_one(TrainingView).flush_curves()
-    await pilot.pause()
-    await pilot.pause()
+class TableApp(App):
+    """Just the epoch table, fed by hand."""
+
+    def compose(self):
+        yield HistoryTable(show_cursor=False)
+
+    def on_mount(self):
+        for label in ("ep", "loss"):
+            self.query_one(HistoryTable).add_column(label, width=6)
+        self.epochs = 0
+
+    async def add(self, pilot, count, keep=500):
+        rows = [(str(epoch), (str(epoch), "0.1")) for epoch in range(self.epochs + 1, self.epochs + count + 1)]
+        self.epochs += count
+        self.query_one(HistoryTable).add_rows_following(rows, keep)
+        await pilot.pause()
+        await pilot.pause()
 
 
-async def test_the_table_follows_new_rows_unless_scrolled_up(tiny_csv):
-    app = DigitApp(TINY.with_changes(epochs=100000), data_path=tiny_csv, feed_interval=0.05)
-    async with app.run_test(size=(80, 24)) as pilot:
+def top_epoch(table):
+    return table.get_row_at(round(table.scroll_y))[0]
+
+
+async def test_the_table_follows_new_rows_unless_scrolled_up():
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
         table = app.query_one(HistoryTable)
-        while len(app.history) < 40:
-            await pilot.pause(0.05)
-        await catch_up(app, pilot)
+        await app.add(pilot, 60)
         assert table.max_scroll_y > 0 and table.scroll_y == table.max_scroll_y
         table.focus()
         await pilot.press("up", "up")
         await pilot.pause(0.3)
-        epochs, where = len(app.history), table.scroll_y
-        while len(app.history) < epochs + 5:
-            await pilot.pause(0.05)
-        await catch_up(app, pilot)
+        where = table.scroll_y
+        await app.add(pilot, 5)
         assert table.scroll_y == where < table.max_scroll_y
         await pilot.press("end")  # back to the newest epoch, and following again
-        epochs = len(app.history)
-        while len(app.history) < epochs + 5:
-            await pilot.pause(0.05)
-        await catch_up(app, pilot)
-        assert table.scroll_y == table.max_scroll_y
-        await pilot.press("s")
-        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        await app.add(pilot, 5)
+        assert table.scroll_y == table.max_scroll_y and table.get_row_at(table.row_count - 1)[0] == "70"
+
+
+async def test_a_scrolled_table_keeps_its_epochs_in_view_as_old_rows_go():
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(HistoryTable)
+        await app.add(pilot, 40, keep=40)
+        table.focus()
+        await pilot.press("pageup")
+        await pilot.pause(0.3)
+        top = top_epoch(table)
+        await app.add(pilot, 10, keep=40)
+        assert table.row_count == 40 and table.get_row_at(0)[0] == "11" and top_epoch(table) == top
 
 
 async def test_hidden_dashboard_catches_up_when_shown(tiny_csv):
@@ -147,3 +169,4 @@ async def test_new_predictions_do_not_redraw_the_digit(tiny_csv, monkeypatch):
         await pilot.press("right")
         await pilot.pause()
         assert len(drawn) > before
+

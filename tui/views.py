@@ -104,13 +104,11 @@ class TrainingView(Vertical):
             return
         new_records, self._pending_rows = self._pending_rows, []
         table = self.query_one("#history", HistoryTable)
+        # Long runs of tiny epochs: the table keeps the latest rows, so it stays quick.
         table.add_rows_following(
-            (str(record.epoch), (str(record.epoch), f"{record.train_loss:.3f}", f"{record.train_accuracy:.1%}",
-                                 f"{record.val_loss:.3f}", f"{record.val_accuracy:.1%}"))
-            for record in new_records[-HISTORY_ROWS:])
-        # Long runs of tiny epochs: keep the table to the latest rows so it stays quick.
-        while table.row_count > HISTORY_ROWS:
-            table.remove_row(next(iter(table.rows)))
+            ((str(record.epoch), (str(record.epoch), f"{record.train_loss:.3f}", f"{record.train_accuracy:.1%}",
+                                  f"{record.val_loss:.3f}", f"{record.val_accuracy:.1%}"))
+             for record in new_records[-HISTORY_ROWS:]), keep=HISTORY_ROWS)
         for chart in self.query(EpochChart):
             chart.history = tuple(self._history)
 

@@ -30,11 +30,18 @@ class HistoryTable(CompactLines, DataTable):
     ]
     _follow = True
 
-    def add_rows_following(self, rows):
-        """Append ``(key, cells)`` rows; follow them if the last row was in view."""
+    def add_rows_following(self, rows, keep):
+        """Append ``(key, cells)`` rows and drop the oldest beyond ``keep``;
+        follow the new rows if the last row was in view, else keep showing
+        the same epochs."""
         self._follow = self.scroll_target_y >= self.max_scroll_y  # the target: mid-scroll too
         for key, cells in rows:
             self.add_row(*cells, key=key)
+        dropped = max(self.row_count - keep, 0)
+        for key in list(self.rows)[:dropped]:
+            self.remove_row(key)
+        if dropped and not self._follow:
+            self.scroll_to(y=max(self.scroll_target_y - dropped, 0), animate=False, immediate=True, force=True)
 
     def watch_virtual_size(self, size):
         # Scroll in the same frame as the rows arrive: scroll_end() would wait
