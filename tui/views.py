@@ -97,9 +97,9 @@ class TrainingView(Vertical):
         self.flush_curves()
 
     def flush_curves(self):
-        """Bring the epoch table and the charts up to date (while they are on
+        """Bring the epoch table and the charts up to date, while they are on
         screen: a new table row makes Textual lay out the whole screen again,
-        and repaint the other tabs' rows with it)."""
+        work wasted while this tab is hidden (``on_show`` catches up)."""
         if not self._pending_rows or not self.is_on_screen:
             return
         new_records, self._pending_rows = self._pending_rows, []
