@@ -9,7 +9,7 @@ time `q` takes (quit_latency.py), preset accuracy and CSV loading
 (train_speed.py). Prints the machine, the versions, the date, the speed
 table and one table of every target, and writes all of it as JSON.
 --quick runs fewer epochs and repeats: a check that the suite works, not
-figures to quote. Takes about ten minutes on a 2-core machine.
+figures to quote. Takes about 2.5 minutes on a 2-core machine.
 """
 
 import argparse

@@ -7,6 +7,7 @@ raised over the screen.
 """
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from textual import work
@@ -226,29 +227,31 @@ class DigitApp(App):
         from core import train
 
         worker = get_current_worker()
-        try:
+        with self._failures_reported(run_id):
             _, split = load_split(data_path, config)
             self._post(run_id, DataReady(split.val_images, split.y_val))
             choose_blas_threads(self.blas_threads, config, len(split.y_train), ui=True)
             events = train(config, split.x_train, split.y_train, split.x_val, split.y_val, control)
             for message in throttled_messages(events, self.feed_interval, cancelled=lambda: worker.is_cancelled):
                 self._post(run_id, message)
-        except DigitTuiError as error:
-            self._post(run_id, RunFailed(str(error)))
-        except Exception as error:  # a bug; show it in the app rather than crash the screen
-            self._post(run_id, RunFailed(f"unexpected error: {type(error).__name__}: {error}"))
 
     @work(thread=True, exclusive=True, group="training", exit_on_error=False)
     def open_worker(self, run_id, path, data_path):
-        try:
+        with self._failures_reported(run_id):
             saved = load_model(path)
             config, _, split = model_split(saved, data_path)
             self._post(run_id, DataReady(split.val_images, split.y_val))
             probabilities = saved.network.predict_proba(split.x_val)
             self._post(run_id, ModelOpened(path, saved.network, config, probabilities))
+
+    @contextmanager
+    def _failures_reported(self, run_id):
+        """In a worker: any error becomes a RunFailed message for the UI."""
+        try:
+            yield
         except DigitTuiError as error:
             self._post(run_id, RunFailed(str(error)))
-        except Exception as error:
+        except Exception as error:  # a bug; show it in the app rather than crash the screen
             self._post(run_id, RunFailed(f"unexpected error: {type(error).__name__}: {error}"))
 
     def on_worker_state_changed(self, event: Worker.StateChanged):
