@@ -34,6 +34,7 @@ from core import Finished, preset, train  # noqa: E402
 from core.blas import set_blas_threads  # noqa: E402
 from data import load_dataset, split_dataset  # noqa: E402
 from tui.app import DigitApp  # noqa: E402
+from tui.run_state import Phase  # noqa: E402
 from terminal import close_app, launch_in_pty, read_for, wait_for_training  # noqa: E402
 
 CONFIG = preset("deep").with_changes(epochs=60, dropout=0.0)
@@ -64,7 +65,7 @@ class TimedApp(SpeedApp):
 
     def _tick(self):
         now = time.perf_counter()
-        if self.run_state == "running":  # while it trains: not start-up, not data loading
+        if self.state.phase is Phase.TRAINING:  # while it trains: not start-up, not data loading
             self.lateness.append(max(now - self._due, 0.0))
         self._due = now + 0.01
 

@@ -13,6 +13,7 @@ class RunControl:
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self.holding = threading.Event()  # set while the run waits inside a pause
         self.paused_seconds = 0.0
 
     @property
@@ -38,6 +39,8 @@ class RunControl:
         if self._running.is_set():
             return
         started = time.perf_counter()
+        self.holding.set()
         while not self._running.wait(0.1):
             pass
+        self.holding.clear()
         self.paused_seconds += time.perf_counter() - started

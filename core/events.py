@@ -2,6 +2,11 @@
 
 RunStarted, then per batch BatchDone and per epoch EpochDone, then at most one
 Diverged, and always a Finished last (unless the consumer stops iterating).
+
+Two kinds of training loss, named apart because they differ: an epoch's
+``running_loss`` is the mean of its mini-batch losses, each measured before
+that batch's update and with dropout; ``Finished.train_loss`` is one pass
+over the training set with the final weights and no dropout, lower as a rule.
 """
 
 from dataclasses import dataclass, field
@@ -11,11 +16,11 @@ from typing import Any
 @dataclass(frozen=True)
 class RunStarted:
     config: Any
-    network: Any = field(repr=False, compare=False)  # the network being trained
     n_train: int
     n_val: int
     epochs: int
     batches_per_epoch: int
+    snapshot: Any = field(repr=False, compare=False)  # the initial weights (core.inference.Snapshot)
 
 
 @dataclass(frozen=True)
@@ -26,21 +31,33 @@ class BatchDone:
     step: int            # 1-based over the whole run
     loss: float
     lr: float
+    elapsed: float       # seconds since the run began, pauses excluded
 
 
 @dataclass(frozen=True)
 class EpochDone:
+    """An epoch's end, or where a stop cut it short (``partial``): the
+    validation numbers always describe ``snapshot``, the weights at that point."""
+
     epoch: int           # 1-based
     epochs: int
-    train_loss: float    # mean over the epoch's batches (with dropout, before each update)
-    train_accuracy: float
-    val_loss: float      # the whole validation set, after the epoch
+    batches_done: int
+    batches_per_epoch: int
+    running_loss: float  # mean over the epoch's batches (with dropout, before each update)
+    running_accuracy: float
+    val_loss: float      # the whole validation set, with ``snapshot``
     val_accuracy: float
     best_val_accuracy: float
+    best_epoch: int
     lr: float
     samples_per_second: float  # this epoch's training samples / its training-step time
     elapsed: float       # seconds since the run began, pauses excluded
-    val_probabilities: Any = field(repr=False, compare=False)  # (n_val, 10) float array
+    snapshot: Any = field(repr=False, compare=False)
+    val_probabilities: Any = field(repr=False, compare=False)  # (n_val, classes) float array
+
+    @property
+    def partial(self):
+        return self.batches_done < self.batches_per_epoch
 
 
 @dataclass(frozen=True)
@@ -58,12 +75,15 @@ class Diverged:
 
 @dataclass(frozen=True)
 class Finished:
+    """The run's end. Its validation numbers are those of the last EpochDone
+    (the same weights), or of the initial weights when no batch was done."""
+
     reason: str          # "completed", "stopped" or "diverged"
-    network: Any = field(repr=False, compare=False)
-    epochs_done: int
+    snapshot: Any = field(repr=False, compare=False)  # the final weights
+    epochs_done: int     # whole epochs
     train_seconds: float  # time in training steps only
     samples_per_second: float
-    train_loss: float     # full evaluation of the final weights, no dropout
+    train_loss: float     # one pass with the final weights, no dropout (see above)
     train_accuracy: float
     val_loss: float
     val_accuracy: float

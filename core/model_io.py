@@ -15,7 +15,8 @@ import numpy as np
 
 from .atomic import atomic_write
 from .errors import ModelFileError
-from .network import Architecture, Network
+from .inference import Snapshot
+from .network import Architecture
 
 FORMAT = "digit-tui-model"
 FORMAT_VERSION = 1
@@ -25,24 +26,25 @@ PIXEL_SCALE = 255.0
 
 @dataclass
 class SavedModel:
-    network: Network
+    snapshot: Snapshot
     config: dict
     normalisation: dict
     info: dict
 
 
-def save_model(path, network, config=None, info=None):
-    """Write the model to ``path`` atomically; raise ModelFileError on failure."""
+def save_model(path, snapshot, config=None, info=None):
+    """Write a ``Snapshot``'s weights to ``path`` atomically, with the
+    settings they were trained with; raise ModelFileError on failure."""
     meta = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
-        "architecture": network.architecture.to_dict(),
+        "architecture": snapshot.architecture.to_dict(),
         "config": config or {},
         "normalisation": {"pixel_scale": PIXEL_SCALE},
         "info": info or {},
     }
     arrays = {"meta": np.array(json.dumps(meta))}
-    for index, (weight, bias) in enumerate(network.weights()):
+    for index, (weight, bias) in enumerate(snapshot.weights):
         arrays[f"W{index}"] = weight
         arrays[f"b{index}"] = bias
     try:
@@ -66,8 +68,7 @@ def load_model(path):
     except (KeyError, TypeError, ValueError) as error:
         raise ModelFileError(f"{path}: the architecture record is incomplete ({error})") from None
     weights = _read_weights(path, arrays, architecture.sizes)
-    network = Network(architecture, weights)
-    return SavedModel(network, meta.get("config", {}), meta.get("normalisation", {}), meta.get("info", {}))
+    return SavedModel(Snapshot.of(architecture, weights), meta.get("config", {}), meta.get("normalisation", {}), meta.get("info", {}))
 
 
 def _check_readable(path):

@@ -10,7 +10,7 @@ import numpy as np
 
 from .errors import ConfigError
 from .layers import Activation, Dense, Dropout
-from .losses import softmax, softmax_cross_entropy
+from .losses import softmax_cross_entropy
 from .activations import ACTIVATIONS
 
 INITIALISERS = ("he", "xavier", "lecun", "uniform")
@@ -79,7 +79,11 @@ def initial_weights(sizes, scheme, rng, dtype=np.float32):
 
 
 class Network:
-    """Layers in order, with the weights held by the Dense layers."""
+    """Layers in order, with the weights held by the Dense layers.
+
+    For training only: ``forward`` keeps per-call values on the layers for
+    ``backward``, so one network serves one thread. Predictions go through
+    a ``core.inference.Snapshot`` of its weights."""
 
     def __init__(self, architecture, weights, rng=None):
         if architecture.activation not in ACTIVATIONS:
@@ -121,12 +125,16 @@ class Network:
     def gradients(self):
         return [array for layer in self.layers for array in layer.grads.values()]
 
-    def copy_weights(self):
-        return [array.copy() for array in self.parameters()]
+    def snapshot(self):
+        """Read-only copies of the weights, for inference and saving."""
+        from .inference import Snapshot  # imported here: inference imports this module
 
-    def set_weights(self, arrays):
-        for target, source in zip(self.parameters(), arrays):
-            target[...] = source
+        return Snapshot.of(self.architecture, self.weights())
+
+    def set_weights(self, pairs):
+        """Copy (W, b) pairs (a snapshot's, say) into the live arrays."""
+        for (weight, bias), (new_weight, new_bias) in zip(self.weights(), pairs):
+            weight[...], bias[...] = new_weight, new_bias
 
     def forward(self, x, training=False):
         for layer in self.layers:
@@ -153,14 +161,3 @@ class Network:
                 loss += 0.5 * l2 * float(np.vdot(weight, weight))  # sum of squares, no temporary
                 layer.grads["W"] += weight.dtype.type(l2) * weight
         return loss, logits
-
-    def logits(self, x, batch_size=2048):
-        """Logits without dropout, in slices so large sets fit in memory."""
-        parts = [self.forward(x[start:start + batch_size]) for start in range(0, len(x), batch_size)]
-        return np.concatenate(parts) if parts else np.zeros((0, self.architecture.classes), self.dtype)
-
-    def predict_proba(self, x):
-        return softmax(self.logits(x))
-
-    def predict(self, x):
-        return self.logits(x).argmax(axis=1)

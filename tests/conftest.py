@@ -17,3 +17,15 @@ def digits():
 def private_cache(tmp_path_factory, monkeypatch):
     """Each test gets its own empty CSV cache, never the user's."""
     monkeypatch.setenv("DIGIT_TUI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(autouse=True)
+def restore_blas_threads():
+    """Training sets NumPy's BLAS thread count for the whole process; put it
+    back after each test, so that no test runs with another's setting."""
+    from core.blas import blas_threads, set_blas_threads
+
+    before = blas_threads()
+    yield
+    if before is not None:
+        set_blas_threads(before)

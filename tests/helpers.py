@@ -47,3 +47,16 @@ def write_idx_pair(folder, images, labels, compress=False, prefix="train"):
         data = idx_bytes(array)
         path.write_bytes(gzip.compress(data) if compress else data)
     return images_path, labels_path
+
+
+async def wait_until(pilot, condition, timeout=60):
+    """Let the app run until ``condition()`` holds; fail (never hang) after
+    ``timeout`` seconds. A guard against a hang, not a speed requirement:
+    the conditions hold within a second on any machine."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await pilot.pause(0.05)

@@ -9,11 +9,12 @@ import pytest
 
 from core import TrainConfig
 from core.model_io import load_model
-from helpers import synthetic_digits, write_csv
+from helpers import synthetic_digits, wait_until, write_csv
 from tui.app import DigitApp
-from tui.screens import SettingsScreen
-from tui.views import BrowserView, TrainingView
-from tui.widgets import HistoryTable
+from tui.run_state import Phase
+from tui.settings_form import SettingsScreen
+from tui.views import BrowserView
+from tui.widgets import ConfusionGrid, HistoryTable
 
 TINY = TrainConfig(hidden=(16,), epochs=3, batch_size=8, lr=0.01, schedule="constant")
 
@@ -44,7 +45,7 @@ async def test_training_finishes_and_fills_the_dashboard(tiny_csv):
         await settle(app, pilot)
         assert "Completed after 3 epochs" in status(app)
         assert app.query_one("#history").row_count == 3
-        assert len(app.history) == 3 and app.network is not None
+        assert len(app.state.history) == 3 and app.state.snapshot is not None
 
 
 async def test_browser_navigation(tiny_csv):
@@ -125,16 +126,15 @@ async def test_pause_resume_and_stop(tiny_csv):
     long_run = TINY.with_changes(epochs=100000)
     app = DigitApp(long_run, data_path=tiny_csv, feed_interval=0.05)
     async with app.run_test(size=(80, 24)) as pilot:
-        while app.run_state != "running":
-            await pilot.pause(0.05)
+        await wait_until(pilot, lambda: app.state.phase is Phase.TRAINING)
         await pilot.press("p")
-        assert app.run_state == "paused" and app.control.paused and "Paused" in status(app)
+        assert app.state.phase is Phase.PAUSED and app.control.paused and "Paused" in status(app)
         await pilot.press("p")
-        assert app.run_state == "running" and not app.control.paused
+        assert app.state.phase is Phase.TRAINING and not app.control.paused
         await pilot.press("s")
         await settle(app, pilot)
-        assert app.run_state == "finished" and "Stopped" in status(app)
-        assert app.network is not None
+        assert app.state.phase is Phase.STOPPED and "Stopped" in status(app)
+        assert app.state.snapshot is not None
 
 
 async def test_settings_form_validates_and_restarts(tiny_csv):
@@ -144,7 +144,7 @@ async def test_settings_form_validates_and_restarts(tiny_csv):
         await pilot.press("r")
         screen = app.screen
         assert isinstance(screen, SettingsScreen)
-        for text, message in (("-1", "learning rate must be a positive number"),
+        for text, message in (("-1", "learning rate: -1.0 is not a number in (0, 100]"),
                               ("abc", "learning rate: 'abc' is not a number")):
             screen.query_one("#lr").value = text
             screen.action_apply()
@@ -157,8 +157,8 @@ async def test_settings_form_validates_and_restarts(tiny_csv):
         screen.action_apply()
         await pilot.pause()
         await settle(app, pilot)
-        assert app.config.lr == 0.02 and app.config.hidden == (12, 6)
-        assert app.network.architecture.describe() == "784-12-6-10"
+        assert app.state.config.lr == 0.02 and app.state.config.hidden == (12, 6)
+        assert app.state.snapshot.architecture.describe() == "784-12-6-10"
         assert "Completed after 2 epochs" in status(app)
 
 
@@ -185,12 +185,12 @@ async def test_save_and_open(tiny_csv, tmp_path):
         app.screen.query_one("#path").value = str(path)
         await pilot.press("enter")
         await pilot.pause()
-        assert load_model(path).network.architecture.describe() == "784-16-10"
+        assert load_model(path).snapshot.architecture.describe() == "784-16-10"
         await pilot.press("o")
         app.screen.query_one("#path").value = str(path)
         await pilot.press("enter")
         await settle(app, pilot)
-        assert app.run_state == "opened" and app.query_one("TabbedContent").active == "browser"
+        assert app.state.phase is Phase.OPENED and app.query_one("TabbedContent").active == "browser"
 
 
 async def test_open_model_flag_goes_straight_to_the_browser(tiny_csv, tmp_path):
@@ -198,11 +198,12 @@ async def test_open_model_flag_goes_straight_to_the_browser(tiny_csv, tmp_path):
     path = tmp_path / "m.npz"
     async with first.run_test() as pilot:
         await settle(first, pilot)
-        first._save_to(str(path))
+        state = first.state
+        assert first.save_weights(str(path), state.snapshot, state.snapshot_config, state.latest, state.source)
     app = DigitApp(data_path=tiny_csv, model_path=str(path))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        assert app.run_state == "opened" and app.focused is app.query_one(BrowserView)
+        assert app.state.phase is Phase.OPENED and app.focused is app.query_one(BrowserView)
         assert app.query_one(BrowserView).probabilities is not None
 
 
@@ -212,7 +213,7 @@ async def test_bad_input_is_shown_and_the_app_keeps_running(tmp_path):
     app = DigitApp(TINY, data_path=str(bad))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        assert app.run_state == "failed" and "Error:" in status(app) and str(bad) in status(app)
+        assert app.state.phase is Phase.FAILED and "Error:" in status(app) and str(bad) in status(app)
         await pilot.press("b")
         assert app.query_one("TabbedContent").active == "browser"
         await pilot.press("o")
@@ -225,8 +226,7 @@ async def test_bad_input_is_shown_and_the_app_keeps_running(tmp_path):
 async def test_quit_mid_epoch_is_immediate(tiny_csv):
     app = DigitApp(TINY.with_changes(epochs=100000), data_path=tiny_csv)
     async with app.run_test(size=(80, 24)) as pilot:
-        while app.run_state != "running":
-            await pilot.pause(0.05)
+        await wait_until(pilot, lambda: app.state.phase is Phase.TRAINING)
         await pilot.press("q")
         await app.workers.wait_for_complete()
     assert app.control.stop_requested and app.return_code in (0, None)
@@ -237,12 +237,13 @@ async def test_help_lists_every_binding(tiny_csv):
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(app, pilot)
         await pilot.press("question_mark")
-        text = app.screen.query_one("#help-text").render().plain
-        for binding in DigitApp.BINDINGS + BrowserView.BINDINGS + HistoryTable.BINDINGS:
-            assert binding.description in text and binding.tooltip in text
+        text = "".join(app.screen.query_one(f"#{part}").render().plain
+                       for part in ("help-keys", "help-keys-2", "help-metrics"))
+        for binding in DigitApp.BINDINGS + BrowserView.BINDINGS + HistoryTable.BINDINGS + ConfusionGrid.BINDINGS:
+            assert binding.tooltip in text, binding
         assert "samples/s" in text and "best val acc" in text
         await pilot.press("escape")
-        assert not app.screen.query("#help-text")
+        assert not app.screen.query("#help-keys")
 
 
 async def test_resize_keeps_state(tiny_csv):
@@ -252,8 +253,8 @@ async def test_resize_keeps_state(tiny_csv):
         await pilot.press("b", "right", "right")
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
-        assert position(app).startswith("3 / 20") and len(app.history) == 3
-        assert isinstance(app.query_one(TrainingView), TrainingView)
+        assert position(app).startswith("3 / 20") and len(app.state.history) == 3
+        assert app.query_one(HistoryTable).row_count == 3
 
 
 async def test_every_app_binding_is_in_the_command_palette(tiny_csv):
@@ -265,7 +266,7 @@ async def test_every_app_binding_is_in_the_command_palette(tiny_csv):
         if binding.key != "q":
             assert binding.description in titles
     for binding in BrowserView.BINDINGS:
-        assert f"Digits: {binding.tooltip}" in titles
+        assert f"Digits: {binding.tooltip} ({binding.key.split(',')[0]})" in titles
     assert any("theme" in title.lower() for title in titles)  # light and dark themes
 
 
@@ -273,7 +274,7 @@ async def test_a_browser_command_from_the_palette(tiny_csv):
     app = DigitApp(TINY, data_path=tiny_csv)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Digits: Last digit")
+        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Digits: Last digit (end)")
         command.callback()
         await pilot.pause()
         await pilot.pause()
@@ -284,18 +285,17 @@ async def test_a_browser_command_from_the_palette(tiny_csv):
 async def test_resizing_during_training_loses_nothing(tiny_csv):
     app = DigitApp(TINY.with_changes(epochs=100000), data_path=tiny_csv, feed_interval=0.05)
     async with app.run_test(size=(80, 24)) as pilot:
-        while len(app.history) < 3:
-            await pilot.pause(0.05)
+        await wait_until(pilot, lambda: len(app.state.history) >= 3)
         await pilot.press("b", "right", "right")
-        before = len(app.history)
+        before = len(app.state.history)
         await pilot.resize_terminal(40, 12)
         await pilot.pause(0.3)
         assert app.has_class("-too-small")
         await pilot.resize_terminal(120, 40)
         await pilot.pause(0.3)
         assert not app.has_class("-too-small")
-        assert position(app).startswith("3 / 20") and app.run_state == "running"
+        assert position(app).startswith("3 / 20") and app.state.phase is Phase.TRAINING
         await pilot.press("s")
         await settle(app, pilot)
-        epochs = [record.epoch for record in app.history]
+        epochs = [record.epoch for record in app.state.history]
         assert len(epochs) > before and epochs == list(range(1, len(epochs) + 1))

@@ -12,6 +12,7 @@ import pytest
 from core import Architecture, Network, save_model
 from helpers import idx_bytes, kaggle_csv_text, synthetic_digits, write_idx_pair
 from tui.app import DigitApp
+from tui.run_state import Phase
 from tui.cli import main
 
 IMAGES, LABELS = synthetic_digits(30)
@@ -34,7 +35,7 @@ def cell(row, column, value):
 
 def saved_model(tmp_path, **changes):
     path = tmp_path / "model.npz"
-    save_model(path, Network.create(Architecture(hidden=(8,)), "he", np.random.default_rng(0)))
+    save_model(path, Network.create(Architecture(hidden=(8,)), "he", np.random.default_rng(0)).snapshot())
     with np.load(path, allow_pickle=False) as archive:
         arrays = {name: archive[name] for name in archive.files}
     meta = json.loads(str(arrays["meta"]))
@@ -103,14 +104,14 @@ MODEL_CASES = {
 }
 
 FLAG_CASES = {
-    "negative learning rate": (["--lr", "-0.1"], "learning rate must be a positive number"),
-    "zero epochs": (["--epochs", "0"], "epochs must be at least 1"),
-    "hidden sizes not numbers": (["--hidden", "ten"], "'ten' is not a comma-separated list"),
-    "validation fraction 0": (["--val-fraction", "0"], "validation fraction must be between 0 and 1"),
-    "validation fraction 1.5": (["--val-fraction", "1.5"], "validation fraction must be between 0 and 1"),
-    "learning rate not a number": (["--lr", "fast"], "invalid float value: 'fast'"),
-    "dropout of 1": (["--dropout", "1"], "dropout must be in [0, 1)"),
-    "batch size 0": (["--batch-size", "0"], "batch size must be at least 1"),
+    "negative learning rate": (["--lr", "-0.1"], "--lr: -0.1 is not a number in (0, 100]"),
+    "zero epochs": (["--epochs", "0"], "--epochs: 0 is not a whole number in [1, 100000]"),
+    "hidden sizes not numbers": (["--hidden", "ten"], "--hidden: 'ten' is not comma-separated sizes"),
+    "validation fraction 0": (["--val-fraction", "0"], "--val-fraction: 0.0 is not a number in (0, 1)"),
+    "validation fraction 1.5": (["--val-fraction", "1.5"], "--val-fraction: 1.5 is not a number in (0, 1)"),
+    "learning rate not a number": (["--lr", "fast"], "--lr: 'fast' is not a number in (0, 100]"),
+    "dropout of 1": (["--dropout", "1"], "--dropout: 1.0 is not a number in [0, 0.95]"),
+    "batch size 0": (["--batch-size", "0"], "--batch-size: 0 is not a whole number in [1, 1000000]"),
 }
 
 
@@ -186,7 +187,7 @@ async def _app_shows(app, words):
         await app.workers.wait_for_complete()
         await pilot.pause()
         shown = str(app.query_one("#run-status").render())
-        assert app.run_state == "failed"
+        assert app.state.phase is Phase.FAILED
         for word in words:
             assert word in shown, (word, shown)
         await pilot.press("b", "c", "t")  # still running and answering keys

@@ -33,8 +33,13 @@ def test_train_json_summary_and_saved_model(tmp_path, train_csv, capsys):
         assert isinstance(summary[key], (int, float)), key
     assert summary["model"] == str(model) and model.exists() and summary["epochs"] == 2
     lines = [json.loads(line) for line in metrics.read_text().splitlines()]
-    assert [line["epoch"] for line in lines] == [1, 2]
-    assert lines[-1]["val_accuracy"] == summary["val_accuracy"] or summary["status"] == "completed"
+    assert [line["epoch"] for line in lines] == [1, 2] and summary["status"] == "completed"
+    # the last epoch's weights are the final weights: one set of numbers
+    assert lines[-1]["val_accuracy"] == summary["val_accuracy"] and 0 <= summary["val_accuracy"] <= 1
+    assert lines[-1]["val_loss"] == summary["val_loss"]
+    # the two training losses are named apart: running (per epoch) and final (one pass)
+    assert "running_loss" in lines[-1] and "train_loss" not in lines[-1]
+    assert summary["train_loss"] > 0 and summary["train_loss"] != lines[-1]["running_loss"]
 
 
 def test_train_human_output(train_csv, capsys):
@@ -71,10 +76,20 @@ def test_predict_writes_a_kaggle_submission(tmp_path, train_csv, digits, capsys)
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["train", "--lr", "-1"], "learning rate must be a positive number"),
-    (["train", "--epochs", "0"], "epochs must be at least 1"),
-    (["train", "--hidden", "a,b"], "not a comma-separated list"),
-    (["train", "--val-fraction", "1.5"], "validation fraction"),
+    (["train", "--lr", "-1"], "argument --lr: -1.0 is not a number in (0, 100]"),
+    (["train", "--epochs", "0"], "argument --epochs: 0 is not a whole number in [1, 100000]"),
+    (["train", "--hidden", "a,b"], "'a,b' is not comma-separated sizes"),
+    (["train", "--hidden", "0"], "argument --hidden: '0' is not comma-separated sizes of 1-4096 units"),
+    (["train", "--hidden", "100000000"], "'100000000' is not comma-separated sizes"),
+    (["train", "--l2", "inf"], "argument --l2: inf is not a number in [0, 1]"),
+    (["train", "--val-fraction", "1.5"], "argument --val-fraction: 1.5 is not a number in (0, 1)"),
+    (["train", "--step-every", "0"], "argument --step-every: 0 is not a whole number"),
+    (["train", "--gamma", "2"], "argument --gamma: 2.0 is not a number in (0, 1]"),
+    (["train", "--save", ""], "the model path is empty"),
+    (["train", "--metrics", " "], "the metrics log path is empty"),
+    (["train", "--save", "/no/such/folder/m.npz"], "folder /no/such/folder does not exist"),
+    (["train", "--save", "[red]m[b].npz", "--data", "[red]m[b].npz"], "[red]m[b].npz: is also an input (--data)"),
+    (["--save", "/no/such/folder/m.npz"], "folder /no/such/folder does not exist"),
     (["train", "--data", "/no/such/file.csv"], "/no/such/file.csv: no such file"),
     (["evaluate", "--model", "/no/such/model.npz"], "/no/such/model.npz: no such file"),
     (["train", "--optimizer", "rmsprop"], "invalid choice"),
@@ -86,6 +101,38 @@ def test_bad_input_exits_2_with_one_line(argv, message, capsys):
     assert exited.value.code == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_output_paths_are_checked_before_any_training(tmp_path, train_csv, monkeypatch, capsys):
+    import tui.headless
+
+    def must_not_train(*args, **kwargs):
+        raise AssertionError("training started before the output paths were checked")
+    monkeypatch.setattr(tui.headless, "train", must_not_train)
+    for flag in ("--save", "--metrics"):
+        assert main(["train", "--data", str(train_csv), flag, str(tmp_path / "missing" / "out")]) == 2
+        assert "does not exist" in capsys.readouterr().err
+        assert main(["train", "--data", str(train_csv), flag, str(train_csv)]) == 2
+        assert "is also an input (--data)" in capsys.readouterr().err
+    assert train_csv.read_text().startswith("label,pixel0")  # the input is intact
+
+
+def test_every_setting_has_a_flag_and_the_flags_match_the_form():
+    """One declaration per setting: each TrainConfig field is a flag of both
+    the app and train, with its range in the help."""
+    from core.config import TrainConfig
+    from tui.cli import build_parser
+
+    parser = build_parser()
+    train_parser = parser._subparsers._group_actions[0].choices["train"]
+    for item in TrainConfig.settings():
+        for p in (parser, train_parser):
+            action = next(a for a in p._actions if item.flag in a.option_strings)
+            assert item.range_text() in action.help
+    args = parser.parse_args(["--step-every", "3", "--gamma", "0.25", "--init", "uniform"])
+    from tui.options import config_from_args
+    config = config_from_args(args)
+    assert (config.step_every, config.gamma, config.init) == (3, 0.25, "uniform")
 
 
 def test_real_console_script_exit_codes(tmp_path):

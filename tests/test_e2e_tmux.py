@@ -83,7 +83,7 @@ def test_train_browse_and_quit(command, env, size):
         terminal.keys("Right")
         screens.append(terminal.wait_for("2 / 20"))
         terminal.keys("c")
-        screens.append(terminal.wait_for("true\\pred"))
+        screens.append(terminal.wait_for("t\\p"))
         terminal.keys("t")
         screens.append(terminal.wait_for("batch loss"))
         if ascii_only:  # not one glyph that needs Unicode, on any view
@@ -95,7 +95,7 @@ def test_train_browse_and_quit(command, env, size):
 
 
 def test_a_tiny_window_gets_a_notice_and_recovers(command):
-    terminal = Terminal(command.replace("--epochs 5", "--epochs 200000"), 40, 12)
+    terminal = Terminal(command.replace("--epochs 5", "--epochs 100000"), 40, 12)
     try:
         screen = terminal.wait_for("make the window larger")
         assert "40x12" in screen and "80x24" in screen
@@ -113,15 +113,13 @@ def test_a_tiny_window_gets_a_notice_and_recovers(command):
 
 
 def test_q_quits_mid_epoch_with_the_largest_preset(tmp_path):
-    """A loose bound, to catch a hang; bench/quit_latency.py measures the real figure."""
+    """Catches a hang; bench/quit_latency.py measures how fast it is."""
     script = Path(sys.executable).with_name("digit-tui")
     launcher = str(script) if script.exists() else f"{sys.executable} -m tui"
     terminal = Terminal(f"{launcher} --preset deep --epochs 1000")
     try:
         terminal.wait_for("Training epoch", timeout=60)
-        started = time.monotonic()
         terminal.keys("q")
-        terminal.wait_for("EXITED=0", timeout=10)
-        assert time.monotonic() - started < 10
+        terminal.wait_for("EXITED=0", timeout=30)  # a hang guard; bench/quit_latency.py times it
     finally:
         terminal.close()

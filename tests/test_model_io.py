@@ -8,6 +8,7 @@ import pytest
 
 from core import Architecture, Network, load_model, save_model
 from core.errors import ModelFileError
+from core.inference import predict
 from core.model_io import FORMAT_VERSION
 
 
@@ -18,30 +19,30 @@ def make_network(hidden=(8,)):
 def test_round_trip_keeps_weights_architecture_and_config(tmp_path):
     network = make_network((8, 4))
     path = tmp_path / "model.npz"
-    save_model(path, network, {"lr": 0.1, "hidden": [8, 4]}, {"val_accuracy": 0.5})
+    save_model(path, network.snapshot(), {"lr": 0.1, "hidden": [8, 4]}, {"val_accuracy": 0.5})
     loaded = load_model(path)
-    assert loaded.network.architecture == network.architecture
-    for a, b in zip(network.parameters(), loaded.network.parameters()):
+    assert loaded.snapshot.architecture == network.architecture
+    for a, b in zip(network.parameters(), [w for pair in loaded.snapshot.weights for w in pair]):
         assert np.array_equal(a, b) and a.dtype == b.dtype
     assert loaded.config["lr"] == 0.1 and loaded.normalisation == {"pixel_scale": 255.0}
     x = np.random.default_rng(1).random((5, 784), dtype=np.float32)
-    assert np.array_equal(network.predict(x), loaded.network.predict(x))
+    assert np.array_equal(predict(network.snapshot(), x), predict(loaded.snapshot, x))
 
 
 def test_save_replaces_atomically_and_leaves_no_temporary_files(tmp_path):
     path = tmp_path / "model.npz"
-    save_model(path, make_network())
-    save_model(path, make_network((3,)))
-    assert load_model(path).network.architecture.hidden == (3,)
+    save_model(path, make_network().snapshot())
+    save_model(path, make_network((3,)).snapshot())
+    assert load_model(path).snapshot.architecture.hidden == (3,)
     assert sorted(os.listdir(tmp_path)) == ["model.npz"]
 
 
 def test_failed_save_keeps_the_previous_file(tmp_path):
     path = tmp_path / "model.npz"
-    save_model(path, make_network())
+    save_model(path, make_network().snapshot())
     before = path.read_bytes()
     with pytest.raises(ModelFileError, match="cannot save"):
-        save_model(tmp_path / "missing-folder" / "model.npz", make_network())
+        save_model(tmp_path / "missing-folder" / "model.npz", make_network().snapshot())
     assert path.read_bytes() == before
 
 
@@ -60,7 +61,7 @@ def rewrite(path, **changes):
 @pytest.fixture
 def saved(tmp_path):
     path = tmp_path / "model.npz"
-    save_model(path, make_network())
+    save_model(path, make_network().snapshot())
     return path
 
 

@@ -5,6 +5,7 @@ from rich.style import Style
 
 from tui.browsing import Selection, find_next, ordered_rows
 from tui.render import ASCII_RAMP, UPPER_HALF, LineChart, digit_art, probability_bars
+from tui.widgets import confusion_text
 
 
 def known_digit():
@@ -53,6 +54,149 @@ def test_line_chart_has_labelled_axes():
     assert lines[1].strip().startswith("2.20|") and lines[-2].strip().startswith("0.50|")
     assert lines[-1].strip().startswith("1") and lines[-1].strip().endswith("3") and "epoch" in lines[-1]
     assert len(lines) == 8 and all(len(line) <= 40 for line in lines)
+
+
+UNICODE_SERIES = (("train", "cyan", "\u2022"), ("val", "magenta", "\u00d7"))
+ASCII_SERIES = (("train", "cyan", "*"), ("val", "magenta", "o"))
+
+
+def two_curves(train, val, ascii_only, width=40, height=10):
+    names = ASCII_SERIES if ascii_only else UNICODE_SERIES
+    series = [(name, values, style, marker) for (name, style, marker), values in zip(names, (train, val))]
+    return LineChart("loss", series, ascii_only=ascii_only).lines(width, height)
+
+
+def plot_cells(lines):
+    """The characters right of the y axis, on the plot's rows only."""
+    return "".join(line.plain.split("|" if "|" in line.plain else "\u2502", 1)[1] for line in lines[1:-1])
+
+
+def test_line_chart_marks_cells_shared_by_both_series():
+    values = [2.0, 1.2, 0.9, 0.7, 0.6, 0.55]
+    for ascii_only, both in ((True, "@"), (False, "\u25c6")):
+        lines = two_curves(values, list(values), ascii_only)
+        cells = plot_cells(lines)
+        assert cells.count(both) == len(values) and set(cells) == {" ", both}
+        assert f"{both} both" in lines[0].plain
+        both_spans = [span for line in lines[1:-1] for span in line.spans
+                      if both in line.plain[span.start:span.end]]
+        assert both_spans and all(str(span.style) == "bold" for span in both_spans)
+
+
+def test_line_chart_keeps_separate_series_apart():
+    for ascii_only, (train, val, both) in ((True, "*o@"), (False, "\u2022\u00d7\u25c6")):
+        cells = plot_cells(two_curves([0.1, 0.15, 0.1, 0.12], [0.9, 0.95, 0.9, 0.92], ascii_only))
+        assert both not in cells and cells.count(train) == 4 and cells.count(val) == 4
+
+
+def test_line_chart_shows_training_under_the_validation_curve_in_a_small_window():
+    # an 80x24 window's chart: the curves meet after a couple of epochs
+    train, val = [0.9, 0.45, 0.33, 0.30, 0.28], [0.5, 0.4, 0.34, 0.31, 0.30]
+    cells = plot_cells(two_curves(train, val, False, width=38, height=6))
+    assert "\u25c6" in cells and "\u2022" in cells
+
+
+def test_ascii_line_chart_is_pure_ascii():
+    for train, val in (([2.0, 1.0, 0.5], [2.2, 1.5, 1.0]), ([1.0, 0.5], [1.0, 0.5]), ([], [])):
+        lines = two_curves(train, val, True)
+        assert all(line.plain.isascii() for line in lines), [line.plain for line in lines]
+
+
+def test_line_chart_header_fits_the_width():
+    for width in (20, 24, 30, 40):
+        lines = two_curves([2.0, 1.0, 0.5], [2.2, 1.5, 1.0], False, width=width)
+        assert all(line.cell_len <= width for line in lines)
+    # the 'both' entry goes before the series' own entries are cut
+    assert two_curves([1.0], [1.0], True, width=24)[0].plain == "loss  * train  o val"
+
+
+def confusion_with(mistakes, diagonal=50):
+    confusion = np.diag(np.full(10, diagonal))
+    for (true, predicted), count in mistakes.items():
+        confusion[true, predicted] = count
+    return confusion
+
+
+def marked_cells(confusion, cursor=(0, 0)):
+    """(true, predicted) of the cells shown with '!'."""
+    lines = confusion_text(confusion, cursor).plain.split("\n")[1:11]
+    marks = set()
+    for true, line in enumerate(lines):
+        marks |= {(true, (index - 4) // 6) for index, char in enumerate(line) if char == "!"}
+    return marks
+
+
+def red_cells(text):
+    cells = set()
+    for span in text.spans:
+        if "red" in str(span.style):
+            row, column = divmod(span.start, 75)  # 74 characters and a newline a line
+            cells.add((row - 1, (column - 4) // 6))
+    return cells
+
+
+def test_confusion_marks_every_tied_mistake_and_never_the_diagonal():
+    confusion = confusion_with({(3, 5): 7, (4, 9): 7, (7, 2): 7, (9, 4): 7, (1, 7): 2})
+    assert marked_cells(confusion) == {(3, 5), (4, 9), (7, 2), (9, 4)}
+    assert red_cells(confusion_text(confusion, (0, 0))) == {(3, 5), (4, 9), (7, 2), (9, 4)}
+    # one larger mistake, then a tie for second and third: the whole tie is marked
+    confusion = confusion_with({(3, 5): 9, (4, 9): 4, (7, 2): 4, (9, 4): 4, (1, 7): 3})
+    assert marked_cells(confusion) == {(3, 5), (4, 9), (7, 2), (9, 4)}
+
+
+def test_confusion_with_few_mistakes_never_marks_the_diagonal():
+    for mistakes in ({}, {(9, 4): 2}, {(9, 4): 2, (4, 9): 1}, {(0, 1): 1, (9, 8): 1}):
+        for diagonal in (0, 2, 50):
+            confusion = confusion_with(mistakes, diagonal)
+            assert marked_cells(confusion) == set(mistakes)
+            for cursor in ((9, 9), (0, 0), (9, 4)):
+                assert red_cells(confusion_text(confusion, cursor)) == set(mistakes)
+
+
+def last_digit_columns(text):
+    """For each cell, the column of its count's last digit."""
+    lines = text.plain.split("\n")[1:11]
+    columns = {}
+    for true, line in enumerate(lines):
+        for predicted in range(10):
+            cell = line[4 + 6 * predicted: 10 + 6 * predicted]
+            columns[true, predicted] = 4 + 6 * predicted + max(i for i, c in enumerate(cell) if c.isdigit())
+    return columns
+
+
+def test_confusion_numbers_stay_put_under_marks_and_cursor():
+    confusion = confusion_with({(3, 5): 9999, (4, 9): 12, (7, 2): 12, (9, 4): 1, (2, 8): 345}, diagonal=9999)
+    assert marked_cells(confusion) == {(3, 5), (2, 8), (4, 9), (7, 2)}
+    plain = confusion_text(confusion, (0, 0)).plain
+    reference = last_digit_columns(confusion_text(confusion, (0, 0)))
+    assert set(reference.values()) == {8 + 6 * p for p in range(10)}  # column p's count ends at 8 + 6p
+    header = plain.split("\n")[0]
+    assert [header[8 + 6 * p] for p in range(10)] == [str(p) for p in range(10)]
+    for true in range(10):
+        for predicted in range(10):
+            moved = last_digit_columns(confusion_text(confusion, (true, predicted)))
+            assert moved == reference, (true, predicted)
+    for true, line in enumerate(plain.split("\n")[1:11]):
+        counts = [int(line[4 + 6 * p:10 + 6 * p].strip(" []!")) for p in range(10)]
+        assert counts == confusion[true].tolist()
+
+
+def test_confusion_cursor_on_a_marked_cell_stays_red():
+    confusion = confusion_with({(3, 5): 30})
+    text = confusion_text(confusion, (3, 5))
+    line = text.plain.split("\n")[4]
+    assert line[4 + 6 * 5: 10 + 6 * 5] == "[  30]" and "!" not in line
+    styles = [str(span.style) for span in text.spans if span.start == 4 * 75 + 4 + 6 * 5]
+    assert styles and "reverse" in styles[0] and "bold red" in styles[0]
+
+
+def test_confusion_lines_fit_an_80_column_window():
+    confusion = np.full((10, 10), 9999)
+    for cursor in ((0, 0), (9, 9)):
+        lines = confusion_text(confusion, cursor).plain.split("\n")
+        assert len(lines[0]) <= 78 and all(len(line) <= 78 for line in lines)
+        assert all(line.count("9999") == 10 for line in lines[1:11])
+        assert all(line.rstrip().endswith("%") for line in lines[1:11])
 
 
 def test_filters_and_search():

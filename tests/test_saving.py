@@ -28,7 +28,7 @@ from core import Architecture, Network, save_model
 networks = [Network.create(Architecture(hidden=(1024, 1024)), "he", np.random.default_rng(seed)) for seed in (0, 1)]
 count = 0
 while True:
-    save_model(sys.argv[1], networks[count % 2])
+    save_model(sys.argv[1], networks[count % 2].snapshot())
     count += 1
     if count == 1:
         print("saved", flush=True)
@@ -47,7 +47,7 @@ def test_sigkill_during_saves_never_leaves_a_broken_model(tmp_path):
         time.sleep(rng.uniform(0.0, 0.3))  # somewhere in the middle of a later save
         saver.send_signal(signal.SIGKILL)
         saver.wait()
-        first_row = load_model(target).network.parameters()[0][0, :4]
+        first_row = load_model(target).snapshot.weights[0][0][0, :4]
         assert any(np.array_equal(first_row, weights) for weights in expected)
     # SIGKILL cannot be cleaned up after: only hidden temporary files may remain
     assert all(p.name == "model.npz" or p.name.startswith(".digit-tui-") for p in tmp_path.iterdir())
@@ -60,7 +60,7 @@ def small_network(hidden=(4,)):
 @pytest.fixture
 def previous(tmp_path):
     path = tmp_path / "model.npz"
-    save_model(path, small_network())
+    save_model(path, small_network().snapshot())
     return path
 
 
@@ -74,7 +74,7 @@ def test_save_into_a_read_only_folder_keeps_the_previous_file(previous, monkeypa
         previous.parent.chmod(0o500)
     try:
         with pytest.raises(ModelFileError, match="cannot save the model: Permission denied"):
-            save_model(previous, small_network((7,)))
+            save_model(previous, small_network((7,)).snapshot())
     finally:
         previous.parent.chmod(0o700)
     assert previous.read_bytes() == before
@@ -87,7 +87,7 @@ def test_save_onto_a_full_disk_keeps_the_previous_file(previous, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
     monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(ModelFileError, match="No space left on device"):
-        save_model(previous, small_network((7,)))
+        save_model(previous, small_network((7,)).snapshot())
     assert previous.read_bytes() == before
     assert sorted(p.name for p in previous.parent.iterdir()) == ["model.npz"]  # no temporary left
 
@@ -106,7 +106,7 @@ def test_ctrl_c_during_train_exits_130_with_no_model(tmp_path):
     images, labels = synthetic_digits(100)
     data = write_csv(tmp_path / "train.csv", images, labels)
     model, metrics = tmp_path / "model.npz", tmp_path / "run.jsonl"
-    process = subprocess.Popen([sys.executable, "-m", "tui", "train", "--data", str(data), "--epochs", "1000000",
+    process = subprocess.Popen([sys.executable, "-m", "tui", "train", "--data", str(data), "--epochs", "100000",
                                 "--save", str(model), "--metrics", str(metrics), "--json"],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -123,11 +123,11 @@ def test_ctrl_c_during_train_exits_130_with_no_model(tmp_path):
 def test_divergence_in_the_cli(tmp_path, capsys):
     images, labels = synthetic_digits(60)
     data = write_csv(tmp_path / "train.csv", images, labels)
-    code = main(["train", "--data", str(data), "--optimizer", "sgd", "--lr", "1e6", "--epochs", "5",
+    code = main(["train", "--data", str(data), "--optimizer", "sgd", "--lr", "100", "--epochs", "5",
                  "--schedule", "constant", "--json"])
     captured = capsys.readouterr()
     assert code == 2
-    assert "training diverged" in captured.err and "learning rate 1e+06" in captured.err
+    assert "training diverged" in captured.err and "learning rate 100" in captured.err
     assert '"status": "diverged"' in captured.out
 
 
@@ -136,14 +136,16 @@ async def test_divergence_and_a_failed_save_in_the_app(tmp_path):
     data = write_csv(tmp_path / "train.csv", images, labels)
     from core import TrainConfig
 
-    app = DigitApp(TrainConfig(optimizer="sgd", lr=1e6, epochs=5, batch_size=8), data_path=str(data))
+    app = DigitApp(TrainConfig(optimizer="sgd", lr=100.0, epochs=5, batch_size=8), data_path=str(data))
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
         status = str(app.query_one("#run-status").render())
-        assert "diverged" in status.lower() and "learning rate 1e+06" in status
-        assert all(np.all(np.isfinite(p)) for p in app.network.parameters())
-        app._save_to(str(tmp_path / "no-such-folder" / "m.npz"))
+        assert "diverged" in status.lower() and "learning rate 100" in status
+        assert all(np.all(np.isfinite(w)) for pair in app.state.snapshot.weights for w in pair)
+        state = app.state
+        app.save_weights(str(tmp_path / "no-such-folder" / "m.npz"), state.snapshot, state.snapshot_config,
+                         state.latest, state.source)
         await pilot.pause()
         assert not (tmp_path / "no-such-folder").exists()
         assert any("cannot save the model" in n.message for n in app._notifications)

@@ -32,6 +32,10 @@ def keys_after_training(*keys):
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 @pytest.mark.parametrize("view, keys", [("training", ()), ("browser", ("b", "right", "right")),
-                                        ("confusion", ("c", "down", "right"))])
+                                        ("confusion", ("c", "down", "right")),
+                                        ("help", ("question_mark",)), ("settings", ("r", "tab"))])
 def test_view_snapshot(snap_compare, app, view, keys, size):
+    """Each view, and the dialogs with their own footer and focus shown (the save
+    dialog shows the working folder, which differs between machines: tests/test_trust.py
+    covers it)."""
     assert snap_compare(app, terminal_size=size, run_before=keys_after_training(*keys))

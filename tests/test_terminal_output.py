@@ -80,7 +80,8 @@ async def test_training_widgets_send_few_segments_per_line(tiny_csv):
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        for widget_type, most in ((LossSparkline, 1), (HistoryTable, 2), (EpochChart, 6)):
+        # The table: two for its cells, plus one for each side of its focus frame.
+        for widget_type, most in ((LossSparkline, 1), (HistoryTable, 4), (EpochChart, 6)):
             for widget in app.query(widget_type):
                 lines = widget.render_lines(Region(0, 0, *widget.size))
                 assert lines and max(len(list(line)) for line in lines) <= most, widget
@@ -170,3 +171,26 @@ async def test_new_predictions_do_not_redraw_the_digit(tiny_csv, monkeypatch):
         await pilot.pause()
         assert len(drawn) > before
 
+
+
+def test_an_idle_app_with_an_opened_model_sends_nothing(tmp_path, tiny_csv):
+    """Nothing animates once a model is open: after the first frames and the
+    toast's exit, not one byte goes to the terminal (over SSH, every byte counts)."""
+    from bench.terminal import close_app, launch_in_pty, read_for
+    from tui.cli import main
+
+    model = tmp_path / "m.npz"
+    assert main(["train", "--data", tiny_csv, "--epochs", "2", "--hidden", "8", "--save", str(model), "--json"]) == 0
+    process, leader = launch_in_pty(["--model", str(model), "--data", tiny_csv], 120, 40)
+    try:
+        seen = b""
+        for _ in range(300):  # up to 30 s for the app to start and open the model
+            seen += read_for(leader, 0.1)
+            if b"RIGHT" in seen or b"WRONG" in seen:
+                break
+        assert b"RIGHT" in seen or b"WRONG" in seen, seen[-2000:]
+        read_for(leader, 7)  # the "Opened" toast leaves after 5 s: that is a change
+        assert read_for(leader, 3) == b""
+        assert process.poll() is None
+    finally:
+        close_app(process, leader)

@@ -1,92 +1,92 @@
-"""The Textual app: a live training dashboard and a digit browser.
+"""The Textual app: a live training dashboard, a digit browser and more views.
 
 One thread worker runs the core's training iterator and only posts messages
-(see ``feed`` and ``messages``); every widget update happens here, on the UI
-thread. Errors from the worker arrive as ``RunFailed`` and are shown, never
-raised over the screen.
+(see ``feed`` and ``messages``); the app turns them into its one run state
+(``run_state.RunState``) and tells the views what changed. The views are
+registered in ``views.VIEWS``: the tabs, their keys, the palette and the
+help are built from that table. Errors from the worker arrive as
+``RunFailed`` and are shown, never raised over the screen.
 """
 
 import os
-from contextlib import contextmanager
 from pathlib import Path
 
-from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import Footer, Static, TabbedContent, TabPane
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs
 
-from core import RunControl, load_model, save_model
+from core import RunControl
 from core.config import TrainConfig
-from core.errors import DigitTuiError
 
 from .browsing import Selection
-from .feed import throttled_messages
+from .dialogs import PathScreen, SaveScreen
+from .help import HelpScreen, key_sections
 from .messages import BatchProgress, DataReady, EpochsDone, ModelOpened, RunBegan, RunEnded, RunFailed
-from .screens import HelpScreen, PathScreen, SettingsScreen
-from .session import choose_blas_threads, load_split, model_split
-from .views import BrowserView, ConfusionView, TrainingView
-from .widgets import ConfusionGrid, HistoryTable
-
+from .run_state import Phase, RunState
+from .saving import SaveMixin
+from .settings_form import SettingsScreen
+from .views import VIEWS, BrowserView, View, ViewOptions
+from .widgets import ConfusionGrid
+from .workers import WorkerMixin
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24  # every view is laid out for at least this much
+PALETTE_WIDTH = 100
 
 
-class DigitApp(App):
+def view_bindings():
+    """One key per registered view; shown on the tabs, which leaves the footer room."""
+    return [Binding(spec.key, f"show_view('{spec.id}')", spec.title, show=False, tooltip=spec.description)
+            for spec in VIEWS]
+
+
+class DigitApp(WorkerMixin, SaveMixin, App):
     """digit-tui: watch a NumPy network learn digits, then browse its guesses."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere find it
     TITLE = "digit-tui"
     BINDINGS = [
-        # The view keys are shown on the tabs themselves, which leaves the footer room.
-        Binding("t", "show_view('training')", "Training", show=False, tooltip="Progress, metrics and curves"),
-        Binding("b", "show_view('browser')", "Digits", show=False,
-                tooltip="Browse validation digits and predictions"),
-        Binding("c", "show_view('confusion')", "Confusion", show=False, tooltip="The validation confusion matrix"),
+        *view_bindings(),
         # Help first: at 80 columns the footer cuts the last keys of a busy view.
-        Binding("question_mark", "help", "Help", tooltip="What each metric and key means"),
+        Binding("question_mark", "help", "Help", tooltip="What each number and key means"),
         Binding("p", "toggle_pause", "Pause", tooltip="Pause or resume training"),
         Binding("s", "stop", "Stop", tooltip="Stop training and keep the weights"),
         Binding("r", "settings", "Restart", tooltip="Restart training with new settings"),
-        Binding("ctrl+s", "save", "Save", tooltip="Save the model (.npz), atomically"),
+        Binding("ctrl+s", "save", "Save", tooltip="Save the model (.npz); training pauses"),
         Binding("o", "open", "Open", tooltip="Open a saved model"),
         # Not a priority binding: a "q" typed into a file name must stay a "q".
         Binding("q", "quit", "Quit", tooltip="Quit at once, even mid-epoch"),
     ]
 
     def __init__(self, config=None, data_path=None, model_path=None, ascii_only=False,
-                 show_timing=True, feed_interval=0.5, blas_threads=None):
+                 show_timing=True, feed_interval=0.5, blas_threads=None, save_path=None):
         super().__init__()
-        self.blas_threads = blas_threads
-        self.config = config or TrainConfig()
-        self.data_path, self.model_path = data_path, model_path
-        self.ascii_only, self.show_timing, self.feed_interval = ascii_only, show_timing, feed_interval
+        self.blas_threads, self.feed_interval = blas_threads, feed_interval
+        self.data_path, self.save_path, self.initial_model = data_path, save_path, model_path
+        self.options = ViewOptions(ascii_only=ascii_only, show_timing=show_timing)
+        self.state = RunState(config or TrainConfig())
         self.control = RunControl()
-        self.network = None
-        self.history = []
-        self.run_state = "idle"  # idle, loading, running, paused, stopping, finished, failed
-        self.run_id = 0  # messages from an older run (before a restart) are ignored
-        self.last_step = None
+        self.last_save_name = save_path or "digit-model.npz"
 
     def compose(self) -> ComposeResult:
-        with TabbedContent(initial="training"):
-            with TabPane("Training (t)", id="training"):
-                yield TrainingView(self.ascii_only, self.show_timing)
-            with TabPane("Digits (b)", id="browser"):
-                yield BrowserView(self.ascii_only)
-            with TabPane("Confusion (c)", id="confusion"):
-                yield ConfusionView()
+        with TabbedContent(initial=VIEWS[0].id):
+            for spec in VIEWS:
+                with TabPane(f"{spec.title} ({spec.key})", id=spec.id):
+                    yield spec.view(self.options)
         yield Static(id="too-small")
         # The palette key's separator is a Unicode glyph; ctrl+p works all the same.
-        yield Footer(compact=True, show_command_palette=not self.ascii_only)
+        yield Footer(compact=True, show_command_palette=not self.options.ascii_only)
 
     def on_mount(self):
-        self.set_class(self.ascii_only, "-ascii")
+        self.set_class(self.options.ascii_only, "-ascii")
+        # Views switch with their keys; a focusable tab strip would catch Tab and the arrows.
+        self.query_one(Tabs).can_focus = False
         self.check_size()
-        if self.model_path:
-            self.open_model(self.model_path)
+        self._focus_view(VIEWS[0].id)
+        if self.initial_model:
+            self.open_model(self.initial_model)
         else:
-            self.start_training(self.config)
+            self.start_training(self.state.config)
 
     def on_resize(self, event):
         self.check_size(event.size)  # self.size catches up a moment later
@@ -97,270 +97,187 @@ class DigitApp(App):
         width, height = size or self.size
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(small, "-too-small")
+        # The palette's footer entry only where the view's own keys leave room; ctrl+p works anyway.
+        self.query_one(Footer).show_command_palette = not self.options.ascii_only and width >= PALETTE_WIDTH
         if small:
             self.query_one("#too-small", Static).update(
                 f"digit-tui needs a window of at least {MIN_WIDTH}x{MIN_HEIGHT}; this one is "
                 f"{width}x{height}.\n\nPlease make the window larger (training goes on meanwhile).\n\n"
                 "q quits.")
 
-    # ---- commands --------------------------------------------------------------
+    # ---- commands ------------------------------------------------------------
 
     def get_system_commands(self, screen):
-        """The palette (ctrl+p) offers every key's action, the browser's too."""
+        """The palette (ctrl+p) offers every key's action, the views' too."""
         yield from super().get_system_commands(screen)
         for binding in self.BINDINGS:
             if binding.key != "q":  # Textual's own "Quit" command is already there
                 yield SystemCommand(binding.description, binding.tooltip,
                                     lambda action=binding.action: self.run_action(action))
-        for binding in BrowserView.BINDINGS:
-            yield SystemCommand(f"Digits: {binding.tooltip}", f"Key: {binding.key.split(',')[0]}",
-                                lambda action=binding.action: self._browse(action))
+        for spec in VIEWS:
+            for binding in getattr(spec.view, "BINDINGS", []):
+                key = binding.key.split(",")[0]
+                yield SystemCommand(f"{spec.title}: {binding.tooltip} ({key})", f"Key: {key}",
+                                    lambda spec=spec, action=binding.action: self._run_in_view(spec.id, action))
 
-    def _browse(self, action):
-        self.action_show_view("browser")
-        browser = self.query_one(BrowserView)
-        self.call_after_refresh(browser.run_action, action)
+    def _run_in_view(self, view_id, action):
+        self.action_show_view(view_id)
+        view = self.query_one(f"#{view_id}", TabPane).query_one(View)
+        self.call_after_refresh(view.run_action, action)
 
     def get_key_display(self, binding):
         """Key names as Textual shows them, unless a name needs Unicode (arrows,
         the return symbol) and the terminal cannot show it."""
         display = super().get_key_display(binding)
-        if self.ascii_only and not display.isascii():
+        if self.options.ascii_only and not display.isascii():
             return binding.key.split(",")[0]
         return display
 
+    def check_action(self, action, parameters):
+        """While a dialog is open, its keys only: nothing typed there reaches the app."""
+        if isinstance(self.screen, ModalScreen) and action in self._app_actions():
+            return False
+        # Pause and stop show in the footer only while they apply: at 80
+        # columns there is no room for keys that would do nothing.
+        if action == "toggle_pause":
+            return self.state.phase.running
+        if action == "stop":
+            return self.state.phase.active and self.state.phase is not Phase.STOPPING
+        return True
+
+    def _app_actions(self):
+        return {binding.action.split("(")[0] for binding in self.BINDINGS}
+
     def action_show_view(self, view):
         self.query_one(TabbedContent).active = view
-        self._focus_view(view)
+        self.call_after_refresh(self._focus_view, view)  # once the pane is displayed
 
     def on_tabbed_content_tab_activated(self, event):  # also when a tab is clicked
-        self._focus_view(event.pane.id)
+        if event.pane.id == self.query_one(TabbedContent).active:  # not a late one for an older tab
+            self._focus_view(event.pane.id)
 
-    def _focus_view(self, view):
-        """The keys of the browser and the matrix work as soon as they show."""
-        target = {"browser": BrowserView, "confusion": "#confusion-grid"}.get(view)
+    def _focus_view(self, view_id):
+        """A view's keys work as soon as it shows; the footer then shows them."""
+        target = self.query_one(f"#{view_id}", TabPane).query_one(View).focus_target()
         if target is not None:
-            self.query_one(target).focus()
+            target.focus()
 
     def action_toggle_pause(self):
-        if self.run_state == "running":
+        if self.state.phase is Phase.TRAINING:
             self.control.pause()
-            self.set_state("paused")
-        elif self.run_state == "paused":
+            self.set_phase(Phase.PAUSED)
+        elif self.state.phase is Phase.PAUSED:
             self.control.resume()
-            self.set_state("running")
-        else:
-            self.notify("Nothing is training.", severity="warning")
+            self.set_phase(Phase.TRAINING)
 
     def action_stop(self):
-        if self.run_state in ("running", "paused", "loading"):
+        if self.state.phase.active:
             self.control.stop()
-            self.set_state("stopping")
-        else:
-            self.notify("Nothing is training.", severity="warning")
+            self.set_phase(Phase.STOPPING)
 
     def action_settings(self):
-        self.push_screen(SettingsScreen(self.config), self._restart_with)
+        self.push_screen(SettingsScreen(self.state.config), self._restart_with)
 
     def _restart_with(self, config):
         if config is not None:
             self.start_training(config)
 
-    def action_save(self):
-        if self.network is None:
-            return self.notify("No model yet: wait for training to start.", severity="warning")
-        if self.run_state in ("running", "loading"):
-            return self.notify("Pause (p) or stop (s) training before saving.", severity="warning")
-        self.push_screen(PathScreen("Save the model to", "digit-model.npz"), self._save_to)
-
-    def _save_to(self, path):
-        if path is None:
-            return
-        try:
-            save_model(path, self.network, self.config.to_dict(), {"data": self.data_path or "bundled sample"})
-        except DigitTuiError as error:
-            return self.notify(str(error), severity="error", timeout=8)
-        self.notify(f"Saved the model to {path}")
-
     def action_open(self):
-        self.push_screen(PathScreen("Open a saved model", self.model_path or "digit-model.npz"), self._open_from)
+        default = self.state.model_path or self.last_save_name
+        self.push_screen(PathScreen("Open a saved model", default), self._open_from)
 
     def _open_from(self, path):
         if path is not None:
             self.open_model(path)
 
     def action_help(self):
-        keys = [(self.get_key_display(b), b.description, b.tooltip) for b in self.BINDINGS]
-        for view in (HistoryTable, BrowserView, ConfusionGrid):
-            keys += [(self.get_key_display(b), b.description, b.tooltip) for b in view.BINDINGS if b.tooltip]
-        self.push_screen(HelpScreen(keys))
+        self.push_screen(HelpScreen(key_sections(self)))
 
     async def action_quit(self):
         self.control.stop()
         self.workers.cancel_group(self, "training")
         self.exit()
 
-    # ---- the worker ------------------------------------------------------------
-
-    def start_training(self, config):
-        self.control.stop()  # ends a running worker within one batch
-        self.config, self.control = config, RunControl()
-        self.history, self.run_id = [], self.run_id + 1
-        self.set_state("loading")
-        self.train_worker(self.run_id, config, self.data_path, self.control)
-
-    def open_model(self, path):
-        self.control.stop()
-        self.control, self.run_id = RunControl(), self.run_id + 1
-        self.set_state("loading")
-        self.open_worker(self.run_id, path, self.data_path)
-
-    def _post(self, run_id, message):
-        message.run_id = run_id
-        self.post_message(message)
+    # ---- messages from the workers ---------------------------------------------
 
     def _stale(self, message):
-        return getattr(message, "run_id", None) != self.run_id
-
-    @work(thread=True, exclusive=True, group="training", exit_on_error=False)
-    def train_worker(self, run_id, config, data_path, control):
-        from core import train
-
-        worker = get_current_worker()
-        with self._failures_reported(run_id):
-            _, split = load_split(data_path, config)
-            self._post(run_id, DataReady(split.val_images, split.y_val))
-            choose_blas_threads(self.blas_threads, config, len(split.y_train), ui=True)
-            events = train(config, split.x_train, split.y_train, split.x_val, split.y_val, control)
-            for message in throttled_messages(events, self.feed_interval, cancelled=lambda: worker.is_cancelled):
-                self._post(run_id, message)
-
-    @work(thread=True, exclusive=True, group="training", exit_on_error=False)
-    def open_worker(self, run_id, path, data_path):
-        with self._failures_reported(run_id):
-            saved = load_model(path)
-            config, _, split = model_split(saved, data_path)
-            self._post(run_id, DataReady(split.val_images, split.y_val))
-            probabilities = saved.network.predict_proba(split.x_val)
-            self._post(run_id, ModelOpened(path, saved.network, config, probabilities))
-
-    @contextmanager
-    def _failures_reported(self, run_id):
-        """In a worker: any error becomes a RunFailed message for the UI."""
-        try:
-            yield
-        except DigitTuiError as error:
-            self._post(run_id, RunFailed(str(error)))
-        except Exception as error:  # a bug; show it in the app rather than crash the screen
-            self._post(run_id, RunFailed(f"unexpected error: {type(error).__name__}: {error}"))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged):
-        if event.state == WorkerState.ERROR:  # only if a worker escaped its own handler
-            self._post(self.run_id, RunFailed(f"unexpected error: {event.worker.error}"))
-
-    # ---- messages from the worker ------------------------------------------------
+        return getattr(message, "run_id", None) != self.state.run_id
 
     def on_data_ready(self, message: DataReady):
-        if self._stale(message):
-            return
-        self.query_one(BrowserView).set_data(message.val_images, message.val_labels)
+        if not self._stale(message):
+            self.state.val_images, self.state.val_labels = message.val_images, message.val_labels
+            self.show_run({"data"})
 
     def on_run_began(self, message: RunBegan):
-        if self._stale(message):
-            return
-        self.network, self.config = message.network, message.config
-        label = "iteration" if message.config.full_batch else "epoch"
-        self.query_one(TrainingView).reset(message.epochs, message.batches_per_epoch, label)
-        self.set_state("running")
+        if not self._stale(message):
+            self.state.config, self.state.batches_per_epoch = message.config, message.batches_per_epoch
+            self.state.phase = Phase.PAUSED if self.control.paused else Phase.TRAINING
+            self.show_run({"began", "phase"})
 
     def on_batch_progress(self, message: BatchProgress):
-        if self._stale(message):
-            return
-        self.last_step = message.step
-        self.query_one(TrainingView).show_batch(message)
+        if not self._stale(message):
+            self.state.progress = message
+            self.show_run({"progress"})
 
     def on_epochs_done(self, message: EpochsDone):
-        if self._stale(message):
-            return
-        self.history.extend(message.records)
-        view = self.query_one(TrainingView)
-        view.show_epochs(self.history, message.records)
-        view.show_metrics(self.history[-1], self.last_step)
-        self.show_predictions(message.val_probabilities)
-        self.set_state(self.run_state)
+        if not self._stale(message):
+            self.state.history.extend(message.records)
+            self._take_weights(message.snapshot, message.val_probabilities)
+            self.show_run({"epochs", "predictions"})
 
     def on_run_ended(self, message: RunEnded):
         if self._stale(message):
             return
-        finished = message.finished
-        self.network = finished.network
-        self.query_one(TrainingView).finish()
-        self.show_predictions(finished.val_probabilities)
+        finished, self.state.diverged = message.finished, message.diverged
+        self._take_weights(finished.snapshot, finished.val_probabilities)
+        phase = {"completed": Phase.COMPLETED, "stopped": Phase.STOPPED, "diverged": Phase.DIVERGED}
+        self.state.phase = phase[finished.reason]
         if message.diverged is not None:
             self.notify(message.diverged.message, severity="error", timeout=10)
-            self.set_state("failed", error=message.diverged.message.capitalize())
-        else:
-            self.set_state("finished", finished)
+        self.show_run({"predictions", "ended", "phase"})
+        self.refresh_bindings()
+        self.autosave()
+
+    def _take_weights(self, snapshot, probabilities):
+        """The weights every view and a save use, with the settings they came from."""
+        self.state.snapshot, self.state.snapshot_config = snapshot, self.state.config
+        self.state.val_probabilities = probabilities
 
     def on_model_opened(self, message: ModelOpened):
         if self._stale(message):
             return
-        self.network, self.config, self.model_path = message.network, message.config, message.path
-        self.show_predictions(message.val_probabilities)
-        self.set_state("opened")
+        run = self.state
+        run.config, run.model_path, run.phase = message.config, message.path, Phase.OPENED
+        run.opened_val_accuracy = message.val_accuracy
+        self._take_weights(message.snapshot, message.val_probabilities)
+        self.show_run({"predictions", "phase"})
+        self.refresh_bindings()
         self.action_show_view("browser")
-        self.notify(f"Opened {message.path}")
+        self.notify(f"Opened {message.path}", markup=False)
 
     def on_run_failed(self, message: RunFailed):
-        if self._stale(message):
-            return
-        self.set_state("failed", error=message.error)
-        self.notify(message.error, severity="error", timeout=10)
-
-    def on_confusion_grid_cell_chosen(self, message):
-        browser = self.query_one(BrowserView)
-        if browser.probabilities is None:
-            return
-        browser.select(Selection(cell=(message.true, message.predicted)))
-        self.action_show_view("browser")
-
-    # ---- shared display -----------------------------------------------------------
-
-    def show_predictions(self, probabilities):
-        browser = self.query_one(BrowserView)
-        if browser.labels is None or probabilities is None:
-            return
-        browser.set_probabilities(probabilities)
-        self.query_one(ConfusionView).show(browser.labels, probabilities)
-
-    def set_state(self, state, finished=None, error=None):
-        changed, self.run_state = state != self.run_state, state
-        config = self.config
-        what = f"{config.architecture.describe()} {config.optimizer} lr {config.lr:g}"
-        done = self.history[-1].epoch if self.history else 0
-        unit = "iteration" if config.full_batch else "epoch"
-        text = {
-            "loading": f"Loading data... ({what})",
-            "running": f"[b green]Training[/] {unit} {done}/{config.epochs} - {what}",
-            "paused": f"[b yellow]Paused[/] at {unit} {done}/{config.epochs} - p resumes - {what}",
-            "stopping": "Stopping...",
-            "opened": f"[b]Opened[/] {self.model_path} - {what}",
-            "failed": f"[b red]Error:[/] {error}",
-        }.get(state)
-        if state == "finished" and finished is not None:
-            text = (f"[b]{finished.reason.capitalize()}[/] after {finished.epochs_done} {unit}s: "
-                    f"val acc {finished.val_accuracy:.2%} - {what}")
-        if text is not None:
-            self.query_one(TrainingView).set_status(text)
-        if changed:  # the footer is rebuilt on every refresh: only when the keys change
+        if not self._stale(message):
+            self.state.phase, self.state.error = Phase.FAILED, message.error
+            self.show_run({"phase"})
             self.refresh_bindings()
+            self.notify(message.error, severity="error", timeout=10, markup=False)
 
-    def check_action(self, action, parameters):
-        if action == "toggle_pause":
-            return True if self.run_state in ("running", "paused") else None
-        if action == "stop":
-            return True if self.run_state in ("running", "paused", "loading") else None
-        return True
+    def on_confusion_grid_cell_chosen(self, message: ConfusionGrid.CellChosen):
+        browser = self.query_one(BrowserView)
+        if browser.probabilities is not None:
+            browser.select(Selection(cell=(message.true, message.predicted)))
+            self.action_show_view("browser")
+
+    # ---- the run state -----------------------------------------------------------
+
+    def show_run(self, changed):
+        for view in self.query(View):
+            view.show_run(self.state, changed)
+
+    def set_phase(self, phase):
+        self.state.phase = phase
+        self.show_run({"phase"})
+        self.refresh_bindings()  # the footer is rebuilt on every refresh: only when the keys change
 
 
 def ascii_wanted(flag):

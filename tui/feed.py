@@ -31,7 +31,7 @@ def throttled_messages(events, interval=0.2, clock=time.monotonic, cancelled=lam
         elif isinstance(event, EpochDone):
             pending_epochs.append(event)
         elif isinstance(event, RunStarted):
-            yield RunBegan(event.config, event.network, event.epochs, event.batches_per_epoch)
+            yield RunBegan(event.config, event.epochs, event.batches_per_epoch)
         elif isinstance(event, Diverged):
             diverged = event
         elif isinstance(event, Finished):
@@ -46,7 +46,7 @@ def throttled_messages(events, interval=0.2, clock=time.monotonic, cancelled=lam
 def _flush(epochs, batch, recent):
     if batch is not None:
         yield BatchProgress(batch.epoch, batch.batch, batch.batches_per_epoch, batch.step,
-                            batch.loss, batch.lr, tuple(recent))
+                            batch.loss, batch.lr, batch.elapsed, tuple(recent))
     if epochs:
-        records = [replace(epoch, val_probabilities=None) for epoch in epochs]
-        yield EpochsDone(records, epochs[-1].val_probabilities)
+        records = [replace(epoch, snapshot=None, val_probabilities=None) for epoch in epochs]
+        yield EpochsDone(records, epochs[-1].snapshot, epochs[-1].val_probabilities)

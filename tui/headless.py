@@ -2,6 +2,7 @@
 with Rich output on the terminal, or one JSON object with ``--json``."""
 
 import json
+import os
 import sys
 import time
 from contextlib import contextmanager
@@ -9,12 +10,15 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from core import BatchDone, Diverged, EpochDone, Finished, load_model, save_model, train
 from core.errors import DigitTuiError
+from core.inference import predict
+from core.outputs import check_output_path
 from data import load_dataset, normalise
 
-from .cli import config_from_args
+from .options import config_from_args
 from .session import choose_blas_threads, evaluate_model, load_split, write_submission
 
 REFRESH_SECONDS = 0.1  # progress redraws at most this often, not once per batch
@@ -24,6 +28,12 @@ def train_command(args):
     """Exit 0 when training ran; 2 when it diverged (the last good weights are
     still saved with --save, and the message names the learning rate)."""
     config = config_from_args(args)
+    inputs = [("--data", args.data)]
+    for path, what in ((args.save, "model"), (args.metrics, "metrics log")):
+        if path is not None:  # checked before the run, which may take minutes
+            check_output_path(path, what, inputs)
+    if args.save is not None and args.metrics is not None and _same_path(args.save, args.metrics):
+        raise DigitTuiError(f"--save and --metrics name the same file: {args.save}")
     dataset, split = load_split(args.data, config)
     threads = choose_blas_threads(args.blas_threads, config, len(split.y_train))
     console = Console(stderr=True, quiet=args.json)
@@ -31,7 +41,7 @@ def train_command(args):
         finished, diverged = _run_training(config, split, console, metrics)
     if args.save:
         info = {"data": dataset.source, "val_accuracy": finished.val_accuracy}
-        save_model(args.save, finished.network, config.to_dict(), info)
+        save_model(args.save, finished.snapshot, config.to_dict(), info)
     summary = _summary(config, finished, args.save)
     summary["blas_threads"] = threads
     if args.json:
@@ -69,10 +79,12 @@ def _run_training(config, split, console, metrics):
         batch_task = progress.add_task(f"{label} 1", total=None, status="")
         for event in train(config, split.x_train, split.y_train, split.x_val, split.y_val):
             if isinstance(event, EpochDone):
-                status = (f"loss {event.train_loss:.3f}  val acc {event.val_accuracy:.2%}  "
+                status = (f"running loss {event.running_loss:.3f}  val acc {event.val_accuracy:.2%}  "
                           f"{event.samples_per_second:,.0f}/s")
-                progress.update(run_task, completed=event.epoch, status=status)
-                progress.update(batch_task, completed=progress.tasks[batch_task].total)  # epoch complete
+                progress.update(run_task, completed=event.epoch if not event.partial else event.epoch - 1,
+                                status=status)
+                progress.update(batch_task, description=f"{label} {event.epoch}", total=event.batches_per_epoch,
+                                completed=event.batches_done)  # every batch drawn, even between redraws
                 if metrics:
                     metrics.write(json.dumps(_epoch_record(event)) + "\n")
                     metrics.flush()
@@ -87,8 +99,13 @@ def _run_training(config, split, console, metrics):
     return finished, diverged
 
 
+def _same_path(first, second):
+    return os.path.abspath(first) == os.path.abspath(second)
+
+
 def _epoch_record(event):
-    return {"epoch": event.epoch, "train_loss": event.train_loss, "train_accuracy": event.train_accuracy,
+    return {"epoch": event.epoch, "partial": event.partial, "batches_done": event.batches_done,
+            "running_loss": event.running_loss, "running_accuracy": event.running_accuracy,
             "val_loss": event.val_loss, "val_accuracy": event.val_accuracy, "lr": event.lr,
             "samples_per_second": event.samples_per_second, "elapsed": event.elapsed}
 
@@ -107,7 +124,7 @@ def _summary(config, finished, saved_path):
 def _print_summary(console, summary):
     table = Table(title=f"{summary['architecture']} trained with {summary['optimizer']} ({summary['status']})")
     table.add_column("")
-    table.add_column("train", justify="right")
+    table.add_column("train (final weights)", justify="right")
     table.add_column("validation", justify="right")
     table.add_row("accuracy", f"{summary['train_accuracy']:.2%}", f"{summary['val_accuracy']:.2%}")
     table.add_row("loss", f"{summary['train_loss']:.4f}", f"{summary['val_loss']:.4f}")
@@ -115,7 +132,7 @@ def _print_summary(console, summary):
     console.print(f"{summary['epochs']} epochs, {summary['train_seconds']:.2f} s in training steps, "
                   f"{summary['samples_per_second']:,.0f} samples/s, {summary['blas_threads']} BLAS thread(s)")
     if summary["model"]:
-        console.print(f"model saved to {summary['model']}")
+        console.print(Text(f"model saved to {summary['model']}"))  # a path is never markup
 
 
 def evaluate_command(args):
@@ -125,8 +142,8 @@ def evaluate_command(args):
         print(json.dumps(evaluation.to_json()))
         return 0
     console = Console()
-    console.print(f"[bold]{args.model}[/] on {evaluation.source}: accuracy "
-                  f"[bold]{evaluation.accuracy:.2%}[/] of {len(evaluation.labels)} digits")
+    console.print(Text.assemble((args.model, "bold"), f" on {evaluation.source}: accuracy ",
+                                (f"{evaluation.accuracy:.2%}", "bold"), f" of {len(evaluation.labels)} digits"))
     console.print(_per_class_table(evaluation))
     console.print(_confusion_table(evaluation.confusion))
     return 0
@@ -154,9 +171,10 @@ def _confusion_table(confusion):
 
 
 def predict_command(args):
+    check_output_path(args.out, "submission", [("--data", args.data), ("--model", args.model)])
     saved = load_model(args.model)
     dataset = load_dataset(args.data, part="test")
-    predictions = saved.network.predict(normalise(dataset.images))
+    predictions = predict(saved.snapshot, normalise(dataset.images))
     write_submission(args.out, predictions)
     print(f"wrote {len(predictions)} predictions to {args.out}", file=sys.stderr)
     return 0

@@ -1,6 +1,7 @@
-"""Everything the training worker tells the app, as small message dataclasses.
+"""Everything the workers tell the app, as small message dataclasses.
 
-The worker only ever posts these; it never touches a widget.
+The workers only ever post these; they never touch a widget, and what they
+send about weights is a read-only ``Snapshot``, never the live network.
 """
 
 from dataclasses import dataclass, field
@@ -20,12 +21,12 @@ class DataReady(WorkerMessage):
 
     val_images: Any = field(repr=False)
     val_labels: Any = field(repr=False)
+    source: str = ""
 
 
 @dataclass
 class RunBegan(WorkerMessage):
     config: Any
-    network: Any = field(repr=False)
     epochs: int
     batches_per_epoch: int
 
@@ -40,6 +41,7 @@ class BatchProgress(WorkerMessage):
     step: int
     loss: float
     lr: float
+    elapsed: float  # seconds, pauses excluded
     recent_losses: tuple  # the last few hundred batch losses, for the sparkline
 
     def can_replace(self, message):
@@ -48,10 +50,12 @@ class BatchProgress(WorkerMessage):
 
 @dataclass
 class EpochsDone(WorkerMessage):
-    """Every epoch finished since the last message (several, for fast runs)
-    and the validation probabilities after the latest one."""
+    """Every epoch finished since the last message (several, for fast runs),
+    without their arrays; the snapshot and validation probabilities of the
+    latest one."""
 
     records: list
+    snapshot: Any = field(repr=False)
     val_probabilities: Any = field(repr=False)
 
 
@@ -66,9 +70,10 @@ class ModelOpened(WorkerMessage):
     """A saved model, loaded with its validation predictions."""
 
     path: str
-    network: Any = field(repr=False)
+    snapshot: Any = field(repr=False)
     config: Any
     val_probabilities: Any = field(repr=False)
+    val_accuracy: float = 0.0
 
 
 @dataclass

@@ -105,15 +105,22 @@ class LineChart:
     """Per-epoch series on labelled axes: y labels at the left, epochs below.
 
     ``series`` is a list of (name, values, style, marker); all the same length.
+    A cell where points of more than one series land shows ``both`` (a
+    (name, marker, style) triple) instead, so no series hides another; by
+    default '@' in ASCII and a diamond in Unicode, in bold. The legend lists
+    it whenever there are two series or more, so the header does not shift
+    as the curves meet and part.
     """
 
-    def __init__(self, title, series, y_range=None, ascii_only=False, y_format="{:.2f}", last_epoch=None):
+    def __init__(self, title, series, y_range=None, ascii_only=False, y_format="{:.2f}", last_epoch=None,
+                 both=None):
         self.title = title
         self.last_epoch = last_epoch  # the x axis's right label, when the series are a sample
         self.series = series
         self.y_range = y_range
         self.ascii_only = ascii_only
         self.y_format = y_format
+        self.both = both or ("both", "@" if ascii_only else "\u25c6", "bold")
 
     def __rich_console__(self, console, options):
         width = max(options.max_width, 20)
@@ -126,23 +133,33 @@ class LineChart:
         """The chart as ``height`` Text lines of at most ``width`` cells."""
         counts = [len(values) for _, values, _, _ in self.series]
         epochs = max(counts, default=0)
-        header = Text(f"{self.title}  ", style="bold")
-        for name, _, style, marker in self.series:
-            header.append(f"{marker} {name}  ", style=style)
+        header = self._header(width)
         plot_rows = height - 2
         if epochs == 0:
             return [header, Text("  waiting for the first epoch...", style="dim")] + [Text("")] * plot_rows
         low, high = self._range()
         label_width = max(len(self.y_format.format(v)) for v in (low, high)) + 1
         plot_width = max(width - label_width - 1, 4)
-        grid = [[" "] * plot_width for _ in range(plot_rows)]
-        styles = [[""] * plot_width for _ in range(plot_rows)]
-        for _, values, style, marker in self.series:
+        # which series have a point in each cell: one draws its marker, several the 'both' marker
+        owners = [[set() for _ in range(plot_width)] for _ in range(plot_rows)]
+        for number, (_, values, _, _) in enumerate(self.series):
             for index, value in enumerate(values):
+                if np.isnan(value):
+                    continue  # a diverged epoch: no point, rather than no chart
                 column = 0 if epochs == 1 else round(index * (plot_width - 1) / (epochs - 1))
                 share = 0.0 if high == low else (value - low) / (high - low)
                 row = plot_rows - 1 - round(min(max(share, 0.0), 1.0) * (plot_rows - 1))
-                grid[row][column], styles[row][column] = marker, style
+                owners[row][column].add(number)
+        _, both_marker, both_style = self.both
+        grid = [[" "] * plot_width for _ in range(plot_rows)]
+        styles = [[""] * plot_width for _ in range(plot_rows)]
+        for row in range(plot_rows):
+            for column, numbers in enumerate(owners[row]):
+                if len(numbers) > 1:
+                    grid[row][column], styles[row][column] = both_marker, both_style
+                elif numbers:
+                    _, _, style, marker = self.series[next(iter(numbers))]
+                    grid[row][column], styles[row][column] = marker, style
         lines = [header]
         for row in range(plot_rows):
             value = high - (high - low) * row / max(plot_rows - 1, 1)
@@ -155,6 +172,23 @@ class LineChart:
         axis = f"1{'epoch'.center(plot_width - len(last) - 1)}{last}"
         lines.append(Text(" " * (label_width + 1) + axis[:plot_width], style="dim"))
         return lines
+
+    def _header(self, width):
+        """The title and the legend, cut to ``width``: the 'both' entry goes
+        first when they do not fit, then the legend is cropped."""
+        entries = [(f"{marker} {name}", style) for name, _, style, marker in self.series]
+        if len(self.series) > 1:
+            name, marker, style = self.both
+            entries.append((f"{marker} {name}", style))
+        for keep in (len(entries), len(self.series)):
+            header = Text(self.title, style="bold", no_wrap=True, overflow="crop")
+            for entry, style in entries[:keep]:
+                header.append("  ")
+                header.append(entry, style=style)
+            if header.cell_len <= width:
+                break
+        header.truncate(width)
+        return header
 
     def _range(self):
         if self.y_range is not None:

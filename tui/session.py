@@ -9,7 +9,9 @@ import numpy as np
 from core.atomic import atomic_write
 from core.blas import set_blas_threads, threads_for
 from core.config import TrainConfig
-from core.errors import DigitTuiError
+from core.errors import ConfigError, DigitTuiError, ModelFileError
+from core.inference import predict
+from core.text import printable
 from core.metrics import accuracy, confusion_matrix, precision_recall
 from data import load_dataset, normalise, split_dataset
 
@@ -66,9 +68,17 @@ def load_split(data_path, config):
     return dataset, split_dataset(dataset, config.val_fraction, config.seed)
 
 
-def model_split(saved, data_path):
+def saved_config(saved, path):
+    """The settings a saved model was trained with (defaults if it records none)."""
+    try:
+        return TrainConfig.from_dict(saved.config) if saved.config else TrainConfig()
+    except ConfigError as error:
+        raise ModelFileError(f"{printable(path)}: its training settings are damaged ({error})") from None
+
+
+def model_split(saved, data_path, path="the model"):
     """A saved model's settings, and the data split as it was when it trained."""
-    config = TrainConfig.from_dict(saved.config) if saved.config else TrainConfig()
+    config = saved_config(saved, path)
     dataset, split = load_split(data_path, config)
     return config, dataset, split
 
@@ -83,7 +93,7 @@ def evaluate_model(saved, data_path=None):
     else:
         dataset = load_dataset(data_path, part="test").require_labels()
         images, labels, source = normalise(dataset.images), dataset.labels, dataset.source
-    return Evaluation(source, labels, saved.network.predict(images))
+    return Evaluation(source, labels, predict(saved.snapshot, images))
 
 
 def write_submission(path, predictions):
@@ -96,4 +106,4 @@ def write_submission(path, predictions):
         with atomic_write(path, "w") as stream:
             stream.write(text.getvalue())
     except OSError as error:
-        raise DigitTuiError(f"{path}: cannot write the submission: {error.strerror or error}") from None
+        raise DigitTuiError(f"{printable(path)}: cannot write the submission: {error.strerror or error}") from None

@@ -25,7 +25,7 @@ class HistoryTable(CompactLines, DataTable):
     """
 
     BINDINGS = [
-        Binding("end", "scroll_bottom", "Latest", tooltip="Scroll to the newest epoch and follow new ones"),
+        Binding("end", "scroll_bottom", "Latest", tooltip="Scroll to the newest epoch, then follow"),
         Binding("home", "scroll_top", "First", show=False, tooltip="Scroll to the first epoch kept"),
     ]
     _follow = True
@@ -130,7 +130,7 @@ class EpochChart(CompactLines, Widget):
         if len(history) > self.size.width > 0:
             picks = np.linspace(0, len(history) - 1, self.size.width).round().astype(int)
             history = [history[i] for i in picks]
-        series = [("train", [getattr(r, self.train_field) for r in history], "cyan", train_marker),
+        series = [("running", [getattr(r, self.train_field) for r in history], "cyan", train_marker),
                   ("val", [getattr(r, self.val_field) for r in history], "magenta", val_marker)]
         chart = LineChart(self.title, series, self.y_range, self.ascii_only, self.y_format,
                           last_epoch=len(self.history))
@@ -146,7 +146,7 @@ class ConfusionGrid(CompactLines, Widget, can_focus=True):
         Binding("down", "move(1, 0)", "Down", show=False, tooltip="Move the cursor down a row"),
         Binding("left", "move(0, -1)", "Left", show=False, tooltip="Move the cursor left a column"),
         Binding("right", "move(0, 1)", "Right", show=False, tooltip="Move the cursor right a column"),
-        Binding("enter", "open_cell", "Show digits", tooltip="Browse the digits of the cell under the cursor"),
+        Binding("enter", "open_cell", "Show digits", tooltip="Browse the digits in the cursor's cell"),
     ]
     confusion = reactive(None, always_update=True)
     cursor = reactive((0, 0))
@@ -170,30 +170,41 @@ class ConfusionGrid(CompactLines, Widget, can_focus=True):
 
 
 def confusion_text(confusion, cursor):
-    """Rows: true digit; columns: predicted. The diagonal in bold green, the
-    three largest mistakes in bold red and marked '!', the cursor in [ ]."""
-    mistakes = confusion.astype(float).copy()
-    np.fill_diagonal(mistakes, 0)
-    worst = set(zip(*np.unravel_index(np.argsort(mistakes, axis=None)[::-1][:3], mistakes.shape)))
-    text = Text("true\\pred" + "".join(f"{p:>5}" for p in range(10)) + "   accuracy\n", style="bold")
+    """Rows: true digit; columns: predicted; each row ends with its accuracy.
+
+    Every cell is six characters: one left ('[' under the cursor), the count
+    right-aligned in four (from 10000 on as thousands, '12k'), one right (']'
+    under the cursor, else '!' on a marked mistake), so a mark or the cursor
+    never moves a number. The diagonal is in bold green, zeros dim, the cursor
+    reversed. The largest mistakes are marked '!' and bold red (under the
+    cursor, the bold red alone says so): every off-diagonal cell with a count
+    above zero and at least the third-largest off-diagonal count, so tied
+    cells are all marked, never picked by their order, and a correct
+    (diagonal) cell never is. The lines are 74 characters wide.
+    """
+    counts = np.asarray(confusion)
+    mistakes = counts[~np.eye(10, dtype=bool)]
+    third = np.sort(mistakes)[::-1][2]
+    cursor = tuple(int(i) for i in cursor)
+    text = Text("t\\p " + "".join(f"{p:>5} " for p in range(10)) + "  accuracy\n", style="bold")
     for true in range(10):
-        text.append(f"{true:>9}", style="bold")
+        text.append(f"{true:>3} ", style="bold")
         for predicted in range(10):
-            count = int(confusion[true, predicted])
-            big_mistake = (true, predicted) in worst and count > 0
-            cell = f"{count}{'!' if big_mistake else ''}"
-            if (true, predicted) == tuple(cursor):
-                cell_text, style = f"[{cell:>3}]", "reverse"
+            count = counts[true, predicted]
+            marked = true != predicted and count > 0 and count >= third
+            shown = int(count) if count < 10000 else f"{int(count) // 1000}k"
+            if (true, predicted) == cursor:
+                cell_text, style = f"[{shown:>4}]", "reverse"
             else:
-                cell_text, style = f"{cell:>4} ", ""
+                cell_text, style = f" {shown:>4}{'!' if marked else ' '}", ""
             if true == predicted:
                 style += " bold green"
-            elif big_mistake:
+            elif marked:
                 style += " bold red"
             elif count == 0:
                 style += " dim"
             text.append(cell_text, style=style.strip())
-        total = confusion[true].sum()
-        share = confusion[true, true] / total if total else 0.0
+        total = counts[true].sum()
+        share = counts[true, true] / total if total else 0.0
         text.append(f"   {share:7.1%}\n")
     return text

@@ -1,0 +1,82 @@
+"""Inference without side effects: a frozen copy of the weights and pure
+functions over it.
+
+Training changes its network's arrays in place and keeps per-call values on
+its layers, so nothing else may use that network while it trains. What
+leaves the training loop (to the app, to a saved file) is a ``Snapshot``:
+read-only copies of the weights, with which any thread can compute
+predictions and look inside the network at the same time.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import make_activation
+from .losses import softmax
+from .network import Architecture
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The weights of a network at one moment; ``weights`` holds one
+    read-only (W, b) pair per Dense layer, W of shape (n_in, n_out)."""
+
+    architecture: Architecture
+    weights: tuple
+
+    @classmethod
+    def of(cls, architecture, pairs):
+        """Copy ``pairs`` of (W, b) arrays into a snapshot nobody can change."""
+        frozen = []
+        for weight, bias in pairs:
+            weight, bias = np.array(weight, copy=True), np.array(bias, copy=True)
+            weight.flags.writeable = bias.flags.writeable = False
+            frozen.append((weight, bias))
+        return cls(architecture, tuple(frozen))
+
+    @property
+    def dtype(self):
+        return self.weights[0][0].dtype
+
+
+@dataclass(frozen=True)
+class LayerTrace:
+    """One Dense layer's output for a batch: ``pre`` = x W + b, and ``post``
+    after the activation (the same array as ``pre`` for the output layer,
+    whose logits go to softmax)."""
+
+    pre: np.ndarray
+    post: np.ndarray
+
+
+def trace(snapshot, x):
+    """Every layer's pre-activations and activations for the rows of ``x``
+    (no dropout: at test time inverted dropout needs no rescaling)."""
+    activation = make_activation(snapshot.architecture.activation)
+    layers, last = [], len(snapshot.weights) - 1
+    for index, (weight, bias) in enumerate(snapshot.weights):
+        pre = x @ weight + bias
+        post = pre if index == last else activation.forward(pre.copy())  # forward works in place
+        layers.append(LayerTrace(pre, post))
+        x = post
+    return layers
+
+
+def logits(snapshot, x, batch_size=2048):
+    """The output layer's values for the rows of ``x``, in slices so that
+    large sets fit in memory."""
+    x = np.asarray(x, dtype=snapshot.dtype)
+    parts = [trace(snapshot, x[start:start + batch_size])[-1].post for start in range(0, len(x), batch_size)]
+    if not parts:
+        return np.zeros((0, snapshot.architecture.classes), snapshot.dtype)
+    return np.concatenate(parts)
+
+
+def probabilities(snapshot, x):
+    """softmax(logits): one row of class probabilities per input row."""
+    return softmax(logits(snapshot, x))
+
+
+def predict(snapshot, x):
+    return logits(snapshot, x).argmax(axis=1)

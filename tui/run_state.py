@@ -1,0 +1,138 @@
+"""The app's one run state: what is loaded or training, and the numbers
+every view shows. Views render it; only the app changes it.
+
+All numbers about weights come from one place, the latest epoch record
+(``latest``), and the weights they describe (``snapshot``) travel with
+them: after a stop mid-epoch, the status line, the metrics, the table's
+last row (marked partial), the confusion matrix and the browser all
+describe the stopped weights, and a save writes those same weights.
+"""
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Optional
+
+from rich.text import Text
+
+from core.config import TrainConfig
+
+
+class Phase(Enum):
+    IDLE = "idle"            # nothing loaded yet
+    LOADING = "loading"      # reading the data or a model
+    TRAINING = "training"
+    PAUSED = "paused"
+    STOPPING = "stopping"    # asked to stop; the worker ends within a batch
+    STOPPED = "stopped"
+    COMPLETED = "completed"
+    DIVERGED = "diverged"
+    FAILED = "failed"        # the run or the opening failed; see ``error``
+    OPENED = "opened"        # a saved model, not trained here
+
+    @property
+    def active(self):
+        """A worker is (or is about to be) busy with a run."""
+        return self in (Phase.LOADING, Phase.TRAINING, Phase.PAUSED, Phase.STOPPING)
+
+    @property
+    def running(self):
+        """Training, paused or not: pause and stop apply."""
+        return self in (Phase.TRAINING, Phase.PAUSED)
+
+
+@dataclass
+class RunState:
+    config: TrainConfig
+    phase: Phase = Phase.IDLE
+    run_id: int = 0          # messages from an older run (before a restart) are ignored
+    source: str = ""         # the data's description
+    val_images: Any = None   # the validation digits (uint8 rows) and their labels
+    val_labels: Any = None
+    model_path: Optional[str] = None
+    batches_per_epoch: int = 0
+    progress: Any = None     # the latest BatchProgress message
+    history: list = field(default_factory=list)  # EpochDone records, without arrays
+    snapshot: Any = None     # the weights ``latest`` describes (core.inference.Snapshot)
+    snapshot_config: Optional[TrainConfig] = None  # the settings those weights were trained with
+    val_probabilities: Any = None
+    opened_val_accuracy: Optional[float] = None
+    diverged: Any = None
+    error: str = ""
+
+    @property
+    def latest(self):
+        return self.history[-1] if self.history else None
+
+    def begin(self, config):
+        """A new run starts loading: forget everything about the old one."""
+        self.run_id += 1
+        self.config, self.phase, self.history = config, Phase.LOADING, []
+        self.batches_per_epoch, self.progress = 0, None
+        self.snapshot = self.snapshot_config = self.val_probabilities = None
+        self.opened_val_accuracy = self.diverged = None
+        self.error = ""
+
+    def describe(self):
+        config = self.config
+        return f"{config.architecture.describe()} {config.optimizer} lr {config.lr:g}"
+
+    @property
+    def unit(self):
+        return "iteration" if self.config.full_batch else "epoch"
+
+
+def status_text(run, shown=None):
+    """One line for the top of the Training view. ``shown`` is the epoch
+    record the view currently shows (it may trail ``run.latest`` by up to a
+    second), so the line never runs ahead of the table and the charts."""
+    record = shown if shown is not None else run.latest
+    done = _epochs_done(record)
+    phase, unit, what = run.phase, run.unit, run.describe()
+    if phase is Phase.IDLE:
+        return Text("Nothing loaded. r starts training, o opens a saved model.")
+    if phase is Phase.LOADING:
+        return Text.assemble("Loading ", run.source or "the data", "... (", what, ")")
+    if phase is Phase.TRAINING:
+        return Text.assemble(("Training", "bold green"), f" {unit} {done}/{run.config.epochs} done - {what}")
+    if phase is Phase.PAUSED:
+        return Text.assemble(("Paused", "bold yellow"), f" after {unit} {done}/{run.config.epochs} - "
+                             f"p resumes - {what}")
+    if phase is Phase.STOPPING:
+        return Text("Stopping...")
+    if phase is Phase.FAILED:
+        return Text.assemble(("Error: ", "bold red"), run.error)
+    if phase is Phase.OPENED:
+        accuracy = "" if run.opened_val_accuracy is None else f" - val acc {run.opened_val_accuracy:.2%}"
+        return Text.assemble(("Opened ", "bold"), str(run.model_path), f" - {what}{accuracy} - r trains a new model")
+    return _ended_text(run, record, what)
+
+
+def _epochs_done(record):
+    if record is None:
+        return 0
+    return record.epoch - 1 if record.partial else record.epoch
+
+
+def _ended_text(run, record, what):
+    unit, phase = run.unit, run.phase.value.capitalize()
+    if run.phase is Phase.DIVERGED and run.diverged is not None:
+        return _diverged_text(run, record, what)
+    if record is None:
+        return Text.assemble((phase, "bold"), f" before the first {unit} ended - {what}")
+    accuracy = f"val acc {record.val_accuracy:.2%}"
+    if record.partial:
+        where = f"in {unit} {record.epoch} ({record.batches_done}/{record.batches_per_epoch} batches)"
+        return Text.assemble((phase, "bold"), f" {where}: {accuracy} with the stopped weights "
+                             f"(row {record.epoch}* below) - {what}")
+    best = ""
+    if record.best_epoch and record.best_epoch != record.epoch:
+        best = f" (best {record.best_val_accuracy:.2%} at {unit} {record.best_epoch})"
+    return Text.assemble((phase, "bold"), f" after {record.epoch} {unit}s: {accuracy}{best} - {what}")
+
+
+def _diverged_text(run, record, what):
+    diverged, unit = run.diverged, run.unit
+    kept = "the initial weights" if record is None else (
+        f"the weights of {unit} {record.epoch}, val acc {record.val_accuracy:.2%}")
+    return Text.assemble(("Diverged", "bold red"), f" in {unit} {diverged.epoch} with learning rate "
+                         f"{diverged.lr:g}: kept {kept} - try a smaller rate - {what}")
