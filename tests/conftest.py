@@ -5,12 +5,19 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from helpers import synthetic_digits  # noqa: E402
+from helpers import synthetic_digits, write_csv  # noqa: E402
 
 
 @pytest.fixture
 def digits():
     return synthetic_digits(60)
+
+
+@pytest.fixture
+def tiny_csv(tmp_path):
+    """100 seeded synthetic digits as a Kaggle CSV: the app tests' data."""
+    images, labels = synthetic_digits(100, seed=4)
+    return str(write_csv(tmp_path / "tiny.csv", images, labels))
 
 
 @pytest.fixture(autouse=True)

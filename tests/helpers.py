@@ -60,3 +60,10 @@ async def wait_until(pilot, condition, timeout=60):
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await pilot.pause(0.05)
+
+
+async def settle(app, pilot):
+    """Wait for the app's workers to finish and for it to handle their messages."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()

@@ -5,11 +5,10 @@ messages) instead of sleeping.
 """
 
 import numpy as np
-import pytest
 
 from core import TrainConfig
 from core.model_io import load_model
-from helpers import synthetic_digits, wait_until, write_csv
+from helpers import settle, wait_until
 from tui.app import DigitApp
 from tui.run_state import Phase
 from tui.settings_form import SettingsScreen
@@ -17,18 +16,6 @@ from tui.views import BrowserView
 from tui.widgets import ConfusionGrid, HistoryTable
 
 TINY = TrainConfig(hidden=(16,), epochs=3, batch_size=8, lr=0.01, schedule="constant")
-
-
-@pytest.fixture
-def tiny_csv(tmp_path):
-    images, labels = synthetic_digits(100, seed=4)
-    return str(write_csv(tmp_path / "tiny.csv", images, labels))
-
-
-async def settle(app, pilot):
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
 
 
 def status(app):

@@ -1,6 +1,7 @@
 """The headless CLI: exit codes, JSON output, saved models, submissions."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -154,3 +155,11 @@ def test_unexpected_errors_exit_1(monkeypatch, capsys):
     monkeypatch.setattr(tui.cli, "run_command", broken)
     assert main(["train"]) == 1
     assert "unexpected error" in capsys.readouterr().err
+
+
+def test_the_progress_display_ends_on_its_totals(train_csv, capsys):
+    """The last frame shows every epoch and every batch of the last one done."""
+    assert main(["train", "--data", str(train_csv), "--epochs", "3", "--hidden", "8", "--batch-size", "4"]) == 0
+    err = capsys.readouterr().err
+    batches = -(-50 // 4)  # 60 digits, one of each class held out for validation
+    assert re.search(r"epochs\s.*\b3/3\b", err) and re.search(rf"epoch 3\s.*\b{batches}/{batches}\b", err), err

@@ -106,8 +106,9 @@ def test_line_chart_header_fits_the_width():
     for width in (20, 24, 30, 40):
         lines = two_curves([2.0, 1.0, 0.5], [2.2, 1.5, 1.0], False, width=width)
         assert all(line.cell_len <= width for line in lines)
-    # the 'both' entry goes before the series' own entries are cut
-    assert two_curves([1.0], [1.0], True, width=24)[0].plain == "loss  * train  o val"
+    # the gaps narrow, then the 'both' entry goes, before the series' own entries are cut
+    assert two_curves([1.0], [1.0], True, width=26)[0].plain == "loss * train o val @ both"
+    assert two_curves([1.0], [1.0], True, width=24)[0].plain == "loss * train o val"
 
 
 def confusion_with(mistakes, diagonal=50):

@@ -4,7 +4,6 @@ that shows nothing new. Each segment costs a colour code and a reset (about
 measures the bytes per second."""
 
 import numpy as np
-import pytest
 from rich.segment import Segment
 from rich.style import Style
 from textual.app import App
@@ -12,7 +11,6 @@ from textual.geometry import Region
 from textual.strip import Strip
 
 from core import TrainConfig
-from helpers import synthetic_digits, write_csv
 from tui.app import DigitApp
 from tui.render import LineChart, style_runs
 from tui.views import BrowserView
@@ -22,12 +20,6 @@ from tui.widgets import DigitArt, EpochChart, HistoryTable, LossSparkline
 TINY = TrainConfig(hidden=(16,), epochs=3, batch_size=8, lr=0.01, schedule="constant")
 GREY = Style(color="grey50", bgcolor="black")
 CYAN = Style(color="cyan", bgcolor="black")
-
-
-@pytest.fixture
-def tiny_csv(tmp_path):
-    images, labels = synthetic_digits(100, seed=4)
-    return str(write_csv(tmp_path / "tiny.csv", images, labels))
 
 
 def joined(*segments):

@@ -13,7 +13,7 @@ from textual.widgets._footer import FooterKey
 from core import APP_PRESET, PRESETS, TrainConfig
 from core.inference import Snapshot, probabilities
 from core.model_io import load_model
-from helpers import synthetic_digits, wait_until, write_csv
+from helpers import settle, synthetic_digits, wait_until, write_csv
 from tui.app import DigitApp
 from tui.dialogs import ConfirmScreen, SaveScreen
 from tui.help import HelpScreen, key_sections
@@ -24,18 +24,6 @@ from tui.widgets import ConfusionGrid, HistoryTable
 
 TINY = TrainConfig(hidden=(16,), epochs=3, batch_size=8, lr=0.01, schedule="constant")
 LONG = TINY.with_changes(epochs=100000)
-
-
-@pytest.fixture
-def tiny_csv(tmp_path):
-    images, labels = synthetic_digits(100, seed=4)
-    return str(write_csv(tmp_path / "tiny.csv", images, labels))
-
-
-async def settle(app, pilot):
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
 
 
 def text_of(app, selector):

@@ -20,7 +20,7 @@ from core import RunControl
 from core.config import TrainConfig
 
 from .browsing import Selection
-from .dialogs import PathScreen, SaveScreen
+from .dialogs import PathScreen
 from .help import HelpScreen, key_sections
 from .messages import BatchProgress, DataReady, EpochsDone, ModelOpened, RunBegan, RunEnded, RunFailed
 from .run_state import Phase, RunState

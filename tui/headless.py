@@ -16,6 +16,7 @@ from core import BatchDone, Diverged, EpochDone, Finished, load_model, save_mode
 from core.errors import DigitTuiError
 from core.inference import predict
 from core.outputs import check_output_path
+from core.text import printable
 from data import load_dataset, normalise
 
 from .options import config_from_args
@@ -63,7 +64,7 @@ def _metrics_log(path):
     try:
         stream = open(path, "w", encoding="utf-8")
     except OSError as error:
-        raise DigitTuiError(f"{path}: cannot write the metrics log: {error.strerror or error}") from None
+        raise DigitTuiError(f"{printable(path)}: cannot write the metrics log: {error.strerror or error}") from None
     with stream:
         yield stream
 
@@ -77,14 +78,18 @@ def _run_training(config, split, console, metrics):
         label = "iteration" if config.full_batch else "epoch"
         run_task = progress.add_task(f"{label}s", total=config.epochs, status="")
         batch_task = progress.add_task(f"{label} 1", total=None, status="")
+        last_batch = None
         for event in train(config, split.x_train, split.y_train, split.x_val, split.y_val):
-            if isinstance(event, EpochDone):
+            if isinstance(event, BatchDone):
+                last_batch = event
+                if time.monotonic() - last_draw > REFRESH_SECONDS:
+                    last_draw = time.monotonic()
+                    _show_batch(progress, batch_task, label, event)
+            elif isinstance(event, EpochDone):
+                _show_batch(progress, batch_task, label, last_batch)  # every batch drawn, even between redraws
                 status = (f"running loss {event.running_loss:.3f}  val acc {event.val_accuracy:.2%}  "
                           f"{event.samples_per_second:,.0f}/s")
-                progress.update(run_task, completed=event.epoch if not event.partial else event.epoch - 1,
-                                status=status)
-                progress.update(batch_task, description=f"{label} {event.epoch}", total=event.batches_per_epoch,
-                                completed=event.batches_done)  # every batch drawn, even between redraws
+                progress.update(run_task, completed=event.epoch - event.partial, status=status)
                 if metrics:
                     metrics.write(json.dumps(_epoch_record(event)) + "\n")
                     metrics.flush()
@@ -92,11 +97,12 @@ def _run_training(config, split, console, metrics):
                 diverged = event
             elif isinstance(event, Finished):
                 finished = event
-            elif isinstance(event, BatchDone) and time.monotonic() - last_draw > REFRESH_SECONDS:
-                last_draw = time.monotonic()
-                progress.update(batch_task, description=f"{label} {event.epoch}", total=event.batches_per_epoch,
-                                completed=event.batch, status=f"batch loss {event.loss:.3f}")
     return finished, diverged
+
+
+def _show_batch(progress, task, label, event):
+    progress.update(task, description=f"{label} {event.epoch}", total=event.batches_per_epoch,
+                    completed=event.batch, status=f"batch loss {event.loss:.3f}")
 
 
 def _same_path(first, second):

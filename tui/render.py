@@ -174,16 +174,16 @@ class LineChart:
         return lines
 
     def _header(self, width):
-        """The title and the legend, cut to ``width``: the 'both' entry goes
-        first when they do not fit, then the legend is cropped."""
+        """The title and the legend, cut to ``width``: the gaps narrow first,
+        then the 'both' entry goes, then the legend is cropped."""
         entries = [(f"{marker} {name}", style) for name, _, style, marker in self.series]
         if len(self.series) > 1:
             name, marker, style = self.both
             entries.append((f"{marker} {name}", style))
-        for keep in (len(entries), len(self.series)):
+        for keep, gap in ((len(entries), "  "), (len(entries), " "), (len(self.series), " ")):
             header = Text(self.title, style="bold", no_wrap=True, overflow="crop")
             for entry, style in entries[:keep]:
-                header.append("  ")
+                header.append(gap)
                 header.append(entry, style=style)
             if header.cell_len <= width:
                 break

@@ -125,7 +125,7 @@ def _ended_text(run, record, what):
         return Text.assemble((phase, "bold"), f" {where}: {accuracy} with the stopped weights "
                              f"(row {record.epoch}* below) - {what}")
     best = ""
-    if record.best_epoch and record.best_epoch != record.epoch:
+    if record.best_val_accuracy > record.val_accuracy:
         best = f" (best {record.best_val_accuracy:.2%} at {unit} {record.best_epoch})"
     return Text.assemble((phase, "bold"), f" after {record.epoch} {unit}s: {accuracy}{best} - {what}")
 
