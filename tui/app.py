@@ -34,6 +34,17 @@ MIN_WIDTH, MIN_HEIGHT = 80, 24  # every view is laid out for at least this much
 PALETTE_WIDTH = 100
 
 
+class ViewTabs(TabbedContent):
+    """The views' tabs. A view is shown by its key, a click or the palette,
+    and then takes the focus; Textual's TabbedContent would also show the
+    pane of any widget that gets the focus, and that message, arriving after
+    a newer switch, would undo it. Here focus follows the view, never leads."""
+
+    def _on_tab_pane_focused(self, event):
+        event.prevent_default()  # TabbedContent's own handler would switch tabs
+        event.stop()
+
+
 def view_bindings():
     """One key per registered view; shown on the tabs, which leaves the footer room."""
     return [Binding(spec.key, f"show_view('{spec.id}')", spec.title, show=False, tooltip=spec.description)
@@ -45,6 +56,7 @@ class DigitApp(WorkerMixin, SaveMixin, App):
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere find it
     TITLE = "digit-tui"
+    AUTO_FOCUS = None  # the active view chooses what has the focus (see _focus_view)
     BINDINGS = [
         *view_bindings(),
         # Help first: at 80 columns the footer cuts the last keys of a busy view.
@@ -69,7 +81,7 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         self.last_save_name = save_path or "digit-model.npz"
 
     def compose(self) -> ComposeResult:
-        with TabbedContent(initial=VIEWS[0].id):
+        with ViewTabs(initial=VIEWS[0].id):
             for spec in VIEWS:
                 with TabPane(f"{spec.title} ({spec.key})", id=spec.id):
                     yield spec.view(self.options)
@@ -153,14 +165,15 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         self.call_after_refresh(self._focus_view, view)  # once the pane is displayed
 
     def on_tabbed_content_tab_activated(self, event):  # also when a tab is clicked
-        if event.pane.id == self.query_one(TabbedContent).active:  # not a late one for an older tab
-            self._focus_view(event.pane.id)
+        self._focus_view(event.pane.id)
 
     def _focus_view(self, view_id):
         """A view's keys work as soon as it shows; the footer then shows them."""
+        if view_id != self.query_one(TabbedContent).active:
+            return  # a late call for a view no longer shown
         target = self.query_one(f"#{view_id}", TabPane).query_one(View).focus_target()
-        if target is not None:
-            target.focus()
+        if target is not None and self.focused is not target:
+            self.set_focus(target)
 
     def action_toggle_pause(self):
         if self.state.phase is Phase.TRAINING:
