@@ -75,7 +75,9 @@ class Setting:
             raise ConfigError(f"{self.label}: {_show(value)} is not {self.range_text()}")
 
     def _in_range(self, value):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if isinstance(value, float) and not math.isfinite(value):  # ints are finite (and may not fit a float)
             return False
         if self.kind == "int" and value != int(value):
             return False

@@ -1,14 +1,19 @@
 """A cache of parsed CSV files: the first load of a 42,000-row train.csv
-takes about a second, a cached one a few milliseconds.
+takes about a second, a cached one a small fraction of that.
 
 Each entry is an uncompressed .npz (loaded with allow_pickle=False) in the
 user's cache folder ($DIGIT_TUI_CACHE_DIR, else $XDG_CACHE_HOME/digit-tui,
 else ~/.cache/digit-tui), one per source file, named by a hash of its
-absolute path and holding the size and modification time it was made from,
-so an edited file is parsed afresh and its entry replaced. The cache is only
-a shortcut: any problem with it (no room, no permission, a damaged entry)
-means the file is parsed as if there were no cache. DIGIT_TUI_CACHE=off
-turns it off.
+absolute path. An entry is tied to the file's content, not its size and
+date: it records the SHA-256 of the bytes it was parsed from (about 0.06 s
+for 110 MB), so an edit that keeps both (`cp -p`, `rsync -t`, `touch -r`)
+is parsed afresh. The digest is taken before parsing and again after, and
+an entry is stored only if they agree, so a file replaced during a parse
+never stores old rows under a new key. An entry is checked as strictly as a
+parsed file before it is used, and read without ever blocking on a special
+file. The cache is only a shortcut: any doubt (no room, no permission, a
+damaged or foreign entry) means the file is parsed as if there were no
+cache. DIGIT_TUI_CACHE=off turns it off.
 """
 
 import hashlib
@@ -18,10 +23,12 @@ import zipfile
 import numpy as np
 
 from core.atomic import atomic_write
+from core.errors import DataError, DigitTuiError
 
-from .dataset import Dataset
+from .dataset import CLASSES, PIXELS, Dataset
+from .files import open_source
 
-FORMAT = 1  # bump when the entry layout changes: old entries are then ignored
+FORMAT = 2  # bump when the entry layout changes: old entries are then ignored
 
 
 def folder():
@@ -36,40 +43,56 @@ def enabled():
     return os.environ.get("DIGIT_TUI_CACHE", "on").lower() not in ("off", "0", "no")
 
 
+def content_digest(source):
+    """SHA-256 of an open source's bytes (the stream is left at its start)."""
+    source.stream.seek(0)
+    digest = hashlib.file_digest(source.stream, "sha256").hexdigest()
+    source.stream.seek(0)
+    return digest
+
+
 def _entry(path):
-    """The entry's file (one per source path: a changed file replaces its
-    entry rather than adding one) and the key that says which version it holds."""
-    source = os.path.abspath(path)
-    stat = os.stat(path)
-    name = hashlib.sha256(source.encode()).hexdigest()[:32] + ".npz"
-    return os.path.join(folder(), name), f"{source}|{stat.st_size}|{stat.st_mtime_ns}|{FORMAT}"
+    """One entry per source path: a changed file replaces its entry."""
+    name = hashlib.sha256(os.path.abspath(path).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return os.path.join(folder(), name + ".npz")
 
 
-def load(path):
-    """The cached Dataset for ``path``, or None."""
+def load(path, digest):
+    """The cached Dataset for these exact bytes, or None."""
     if not enabled():
         return None
     try:
-        entry, key = _entry(path)
-        with np.load(entry, allow_pickle=False) as archive:
-            if str(archive["key"]) != key:
-                return None
-            labels = archive["labels"] if bool(archive["has_labels"]) else None
-            return Dataset(archive["images"], labels, path)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        with open_source(_entry(path), allow_streams=False) as entry:
+            with np.load(entry.stream, allow_pickle=False) as archive:
+                if str(archive["key"]) != f"{digest}|{FORMAT}":
+                    return None
+                images = archive["images"]
+                labels = archive["labels"] if bool(archive["has_labels"]) else None
+    except (DataError, OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
+    return Dataset(images, labels, path) if _plausible(images, labels) else None
 
 
-def store(path, dataset):
-    """Remember ``dataset`` for ``path``; quietly does nothing if it cannot."""
+def _plausible(images, labels):
+    """What a parsed CSV always is; an entry that is anything else is not used."""
+    if images.dtype != np.uint8 or images.ndim != 2 or images.shape[1] != PIXELS or len(images) == 0:
+        return False
+    if labels is None:
+        return True
+    return (labels.dtype == np.int64 and labels.shape == (len(images),)
+            and int(labels.min()) >= 0 and int(labels.max()) < CLASSES)
+
+
+def store(path, digest, dataset):
+    """Remember ``dataset`` as parsed from bytes with ``digest``; quietly does nothing if it cannot."""
     if not enabled():
         return
     try:
-        entry, key = _entry(path)
+        entry = _entry(path)
         os.makedirs(os.path.dirname(entry), exist_ok=True)
         labels = dataset.labels if dataset.labels is not None else np.zeros(0, np.int64)
         with atomic_write(entry) as stream:
-            np.savez(stream, key=np.array(key), images=dataset.images, labels=labels,
+            np.savez(stream, key=np.array(f"{digest}|{FORMAT}"), images=dataset.images, labels=labels,
                      has_labels=np.array(dataset.labels is not None))
-    except OSError:
+    except (OSError, DigitTuiError):  # no room, no permission, a special file where the entry goes
         pass

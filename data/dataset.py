@@ -6,6 +6,7 @@ from typing import Optional
 import numpy as np
 
 from core.errors import DataError
+from core.text import printable
 
 IMAGE_SIDE = 28
 PIXELS = IMAGE_SIDE * IMAGE_SIDE
@@ -26,8 +27,23 @@ class Dataset:
 
     def require_labels(self):
         if self.labels is None:
-            raise DataError(f"{self.source}: has no labels (a Kaggle test.csv?); this needs labelled digits")
+            raise DataError(f"{printable(self.source)}: has no labels (a Kaggle test.csv?); this needs labelled digits")
         return self
+
+
+def check_pixels(dataset):
+    """Refuse pixel values that would give a silently wrong result.
+
+    Pixels are greys 0-255. A binarised set (every pixel 0 or 1) would be
+    read as nearly black digits and train to chance without a word, so it is
+    refused with the fix; so is a set whose every pixel is 0."""
+    brightest = int(dataset.images.max()) if len(dataset) else 0
+    if brightest == 0:
+        raise DataError(f"{printable(dataset.source)}: every pixel is 0 (blank images)")
+    if brightest == 1:
+        raise DataError(f"{printable(dataset.source)}: every pixel is 0 or 1 (a binarised dataset?); digit-tui "
+                        "reads greys 0-255 (ink 255): multiply the pixels by 255 first")
+    return dataset
 
 
 @dataclass
@@ -42,9 +58,10 @@ class Split:
     val_images: np.ndarray
 
 
-def normalise(images, dtype=np.float32):
-    """uint8 pixels 0-255 to floats in [0, 1]."""
-    return images.astype(dtype) * dtype(1.0 / 255.0)
+def normalise(images, scale=255.0, dtype=np.float32):
+    """uint8 pixels 0-255 to floats, divided by ``scale`` (255: [0, 1]; a
+    saved model records the scale it was trained with)."""
+    return images.astype(dtype) * dtype(1.0 / scale)
 
 
 def split_indices(labels, val_fraction, seed):

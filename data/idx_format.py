@@ -8,13 +8,13 @@ is made, so a header that claims a billion images costs nothing.
 """
 
 import gzip
-import os
 import struct
 import zlib
 
 import numpy as np
 
 from core.errors import DataError
+from core.text import printable
 
 from .dataset import IMAGE_SIDE, Dataset
 
@@ -22,39 +22,51 @@ MAX_ITEMS = 2_000_000  # far above any MNIST-like set (EMNIST has 814,255)
 CHUNK = 16 * 1024 * 1024
 
 
-def load_idx(images_path, labels_path, images_compressed, labels_compressed):
-    """Read an images file and, if given, its labels file."""
-    images = _read_idx(images_path, images_compressed, expected_dims=3)
-    if images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
-        raise DataError(f"{images_path}: images are {images.shape[1]}x{images.shape[2]}, expected 28x28")
-    labels = None
-    if labels_path is not None:
-        labels = _read_idx(labels_path, labels_compressed, expected_dims=1).astype(np.int64)
-        if len(labels) != len(images):
-            raise DataError(f"{labels_path}: has {len(labels)} labels but {images_path} has "
-                            f"{len(images)} images")
-        bad = np.flatnonzero(labels > 9)
+def load_idx(images, labels=None):
+    """Read an images file and, if given, its labels file: both open
+    ``data.files.Source`` objects."""
+    pixels = _read_idx(images, expected_dims=3)
+    shown = printable(images.path)
+    if len(pixels) == 0:
+        raise DataError(f"{shown}: has no images")
+    values = None
+    if labels is not None:
+        values = _read_idx(labels, expected_dims=1).astype(np.int64)
+        if len(values) != len(pixels):
+            raise DataError(f"{printable(labels.path)}: has {len(values)} labels but {shown} has "
+                            f"{len(pixels)} images")
+        bad = np.flatnonzero(values > 9)
         if bad.size:
-            raise DataError(f"{labels_path}: label {bad[0] + 1} is {labels[bad[0]]}, not a digit 0-9")
-    return Dataset(images.reshape(len(images), -1), labels, images_path)
+            raise DataError(f"{printable(labels.path)}: label {bad[0] + 1} is {values[bad[0]]}, not a digit 0-9")
+    return Dataset(pixels.reshape(len(pixels), -1), values, images.path)
 
 
-def _read_idx(path, compressed, expected_dims):
+def _read_idx(source, expected_dims):
+    path = printable(source.path)
+    source.stream.seek(0)
+    compressed = source.compressed
     try:
-        with (gzip.open(path, "rb") if compressed else open(path, "rb")) as stream:
-            shape = _read_header(path, stream, expected_dims)
-            size = int(np.prod(shape, dtype=np.int64))
-            if not compressed:
-                available = os.path.getsize(path) - 4 - 4 * expected_dims
-                if available < size:
-                    raise DataError(f"{path}: header promises {size} bytes of data but the file has "
-                                    f"{max(available, 0)}")
-            data = _read_exactly(path, stream, size)
+        stream = gzip.GzipFile(fileobj=source.stream, mode="rb") if compressed else source.stream
+        shape = _read_header(path, stream, expected_dims)
+        size = int(np.prod(shape, dtype=np.int64))
+        if not compressed:
+            available = _size_of(source.stream) - 4 - 4 * expected_dims
+            if available < size:
+                raise DataError(f"{path}: header promises {size} bytes of data but the file has "
+                                f"{max(available, 0)}")
+        data = _read_exactly(path, stream, size)
     except (EOFError, zlib.error, gzip.BadGzipFile):
         raise DataError(f"{path}: the gzip data is truncated or corrupt") from None
     except OSError as error:
         raise DataError(f"{path}: cannot read ({error.strerror or error})") from None
     return np.frombuffer(data, dtype=np.uint8).reshape(shape)
+
+
+def _size_of(stream):
+    position = stream.tell()
+    size = stream.seek(0, 2)
+    stream.seek(position)
+    return size
 
 
 def _read_header(path, stream, expected_dims):
@@ -69,8 +81,8 @@ def _read_header(path, stream, expected_dims):
     shape = struct.unpack(f">{expected_dims}I", raw)
     if shape[0] > MAX_ITEMS:
         raise DataError(f"{path}: header claims {shape[0]:,} items, more than the {MAX_ITEMS:,} allowed")
-    if expected_dims == 3 and (shape[1] > 1024 or shape[2] > 1024):
-        raise DataError(f"{path}: header claims {shape[1]}x{shape[2]} images, expected 28x28")
+    if expected_dims == 3 and shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):  # before a byte of data is read
+        raise DataError(f"{path}: images are {shape[1]}x{shape[2]}, expected 28x28")
     return shape
 
 

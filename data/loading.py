@@ -5,6 +5,10 @@
     load_dataset("mnist.npz")       Keras-layout .npz
     load_dataset("train-images-idx3-ubyte.gz")  IDX, with its labels file beside it
     load_dataset("some/folder")     the first known file name found inside
+    load_dataset("/dev/fd/63")      a pipe, such as <(zcat train.csv.gz)
+
+Each file is opened once (see ``files``): the format is told from the first
+bytes of that open file and the loader reads on from it.
 """
 
 import gzip
@@ -12,10 +16,13 @@ import os
 import zlib
 
 from core.errors import DataError
+from core.text import printable
 
 from . import cache
 from .bundled import sample_path
 from .csv_format import load_csv
+from .dataset import check_pixels
+from .files import open_source
 from .idx_format import load_idx
 from .npz_format import load_npz
 
@@ -27,62 +34,70 @@ FOLDER_CANDIDATES = {
 }
 
 
-def load_dataset(path=None, part="train"):
+def load_dataset(path=None, part="train", allow_streams=True):
     """A Dataset from ``path`` (the bundled sample when None).
 
     ``part`` is "train" or "test": which file a folder or an .npz offers.
+    ``allow_streams`` lets pipes and terminals be read (the command line);
+    the app passes False, so nothing it opens can block.
     Raises DataError, naming the file, for anything unusable."""
-    if path is None:
-        path = sample_path()
-    path = os.fspath(path)
+    path = os.fspath(sample_path() if path is None else path)
     if os.path.isdir(path):
         path = _file_in_folder(path, part)
-    _check_readable(path)
-    kind, compressed = detect_format(path)
+    with open_source(path, allow_streams) as source:
+        dataset = _load(source, part, allow_streams)
+    return check_pixels(dataset)
+
+
+def _load(source, part, allow_streams):
+    kind = _detect(source)
     if kind == "npz":
-        return load_npz(path, part)
+        return load_npz(source, part)
     if kind == "idx":
-        labels_path = _labels_beside(path)
-        labels_compressed = labels_path is not None and detect_format(labels_path)[1]
-        return load_idx(path, labels_path, compressed, labels_compressed)
+        labels_path = _labels_beside(source.path) if source.regular else None
+        if labels_path is None:
+            return load_idx(source, None)
+        with open_source(labels_path, allow_streams) as labels:
+            return load_idx(source, labels)
     if kind == "idx-labels":
-        raise DataError(f"{path}: is an IDX labels file; give the matching images file instead")
-    dataset = cache.load(path)
+        raise DataError(f"{printable(source.path)}: is an IDX labels file; give the matching images file instead")
+    if not source.regular:
+        return load_csv(source)  # a pipe: nothing to tie a cache entry to
+    digest = cache.content_digest(source)
+    dataset = cache.load(source.path, digest)
     if dataset is None:
-        dataset = load_csv(path, compressed)
-        cache.store(path, dataset)
+        dataset = load_csv(source)
+        if cache.content_digest(source) == digest:  # the file did not change while it was parsed
+            cache.store(source.path, digest, dataset)
     return dataset
 
 
 def detect_format(path):
-    """("csv" | "npz" | "idx" | "idx-labels", gzipped?) from the first bytes."""
-    with open(path, "rb") as stream:
-        head = stream.read(4)
-    compressed = head[:2] == b"\x1f\x8b"
-    if compressed:
+    """"csv", "npz", "idx" or "idx-labels" for the file at ``path``, and
+    whether it is gzipped, from its first bytes."""
+    with open_source(path) as source:
+        return _detect(source), source.compressed
+
+
+def _detect(source):
+    head = source.head(4)
+    if source.compressed:
         try:
-            with gzip.open(path, "rb") as stream:
-                head = stream.read(4)
+            source.stream.seek(0)
+            head = gzip.GzipFile(fileobj=source.stream, mode="rb").read(4)
         except (EOFError, OSError, zlib.error):
-            raise DataError(f"{path}: the gzip data is truncated or corrupt") from None
+            raise DataError(f"{printable(source.path)}: the gzip data is truncated or corrupt") from None
+        finally:
+            source.stream.seek(0)
     if not head:
-        raise DataError(f"{path}: the file is empty")
-    if head[:4] == b"PK\x03\x04" and not compressed:
-        return "npz", False
+        raise DataError(f"{printable(source.path)}: the file is empty")
+    if head[:4] == b"PK\x03\x04" and not source.compressed:
+        return "npz"
     if head[:4] == b"\x00\x00\x08\x01":
-        return "idx-labels", compressed
+        return "idx-labels"
     if head[:2] == b"\x00\x00":  # text never starts with NUL: an IDX file, maybe a bad one
-        return "idx", compressed
-    return "csv", compressed
-
-
-def _check_readable(path):
-    if not os.path.exists(path):
-        raise DataError(f"{path}: no such file or folder")
-    if os.path.isdir(path):
-        raise DataError(f"{path}: is a folder, expected a file")
-    if not os.access(path, os.R_OK):
-        raise DataError(f"{path}: permission denied")
+        return "idx"
+    return "csv"
 
 
 def _file_in_folder(folder, part):
@@ -90,7 +105,7 @@ def _file_in_folder(folder, part):
         candidate = os.path.join(folder, name)
         if os.path.isfile(candidate):
             return candidate
-    raise DataError(f"{folder}: no dataset found in this folder (looked for "
+    raise DataError(f"{printable(folder)}: no dataset found in this folder (looked for "
                     f"{', '.join(FOLDER_CANDIDATES[part])})")
 
 

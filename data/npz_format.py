@@ -9,14 +9,22 @@ import zipfile
 import numpy as np
 
 from core.errors import DataError
+from core.text import printable
 
 from .dataset import PIXELS, Dataset
 
 
-def load_npz(path, part="train"):
-    """Read the ``part`` ("train" or "test") arrays; "test" falls back to train."""
+MAX_MEMBER_BYTES = 8 * 1024 ** 3  # far above 60,000 x 784 bytes; a larger claim is a bomb, not a dataset
+
+
+def load_npz(source, part="train"):
+    """Read the ``part`` ("train" or "test") arrays of an open
+    ``data.files.Source``; "test" falls back to train."""
+    path = printable(source.path)
+    source.stream.seek(0)
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        _check_member_sizes(path, source.stream)
+        with np.load(source.stream, allow_pickle=False) as archive:
             names = set(archive.files)
             if part == "test" and "x_test" not in names:
                 part = "train"
@@ -32,9 +40,22 @@ def load_npz(path, part="train"):
         if "pickle" in str(error).lower():
             raise DataError(f"{path}: holds object arrays, which are refused (never unpickled)") from None
         raise DataError(f"{path}: not a readable .npz archive ({error})") from None
+    except MemoryError:
+        raise DataError(f"{path}: its arrays claim more memory than there is") from None
     except (OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
         raise DataError(f"{path}: not a readable .npz archive ({error})") from None
-    return Dataset(_check_images(path, x_name, images), _check_labels(path, y_name, labels, len(images)), path)
+    return Dataset(_check_images(path, x_name, images), _check_labels(path, y_name, labels, len(images)),
+                   source.path)
+
+
+def _check_member_sizes(path, stream):
+    """Refuse before decompressing anything that claims an absurd size."""
+    with zipfile.ZipFile(stream) as archive:
+        for info in archive.infolist():
+            if info.file_size > MAX_MEMBER_BYTES:
+                raise DataError(f"{path}: member {printable(info.filename, 40)!r} claims "
+                                f"{info.file_size:,} bytes, more than the {MAX_MEMBER_BYTES:,} allowed")
+    stream.seek(0)
 
 
 def _check_images(path, name, images):

@@ -250,7 +250,9 @@ async def test_every_app_binding_is_in_the_command_palette(tiny_csv):
         await settle(app, pilot)
         titles = {command.title for command in app.get_system_commands(app.screen)}
     for binding in DigitApp.BINDINGS:
-        if binding.key != "q":
+        if binding.action in ("pause", "resume", "stop"):  # the run has ended: they would do nothing
+            assert binding.description not in titles
+        elif binding.key != "q":
             assert binding.description in titles
     for binding in BrowserView.BINDINGS:
         assert f"Digits: {binding.tooltip} ({binding.key.split(',')[0]})" in titles

@@ -59,7 +59,7 @@ DATA_CASES = {
     "empty file": (lambda t, m: csv_file(t, []), "the file is empty"),
     "header only": (lambda t, m: csv_file(t, CSV_LINES[:1]), "has a header but no rows"),
     "wrong column count": (lambda t, m: csv_file(t, CSV_LINES[:4] + [CSV_LINES[4] + ",0"] + CSV_LINES[5:]),
-                           "line 5 has 786 values, expected 785"),
+                           "row 4 has 786 values; the header has 785"),
     "missing label column": (lambda t, m: csv_file(t, [",".join(l.split(",")[1:]) for l in CSV_LINES]),
                              "has no labels"),
     "extra label column": (lambda t, m: csv_file(t, ["label," + CSV_LINES[0]] + ["1," + l for l in CSV_LINES[1:]]),
@@ -98,7 +98,7 @@ MODEL_CASES = {
     "model of another format version": (lambda t, m: saved_model(t, meta={"version": 7}), "version 7 is not supported"),
     "truncated model": (lambda t, m: _write(t / "model.npz", saved_model(t).read_bytes()[:300]),
                         "not a readable model file"),
-    "model path is a directory": (lambda t, m: t, "is a folder, not a model file"),
+    "model path is a directory": (lambda t, m: t, "is a folder, expected a file"),
     "model without read permission": (lambda t, m: unreadable(saved_model(t), m), "permission denied"),
     "model that does not exist": (lambda t, m: t / "nope.npz", "no such file"),
 }

@@ -143,6 +143,102 @@ def test_the_harness_reports_foreign_exceptions(tmp_path, monkeypatch):
     """If a loader raised anything but DataError, the fuzz tests would fail."""
     import data.loading
 
-    monkeypatch.setattr(data.loading, "load_csv", lambda path, compressed: 1 / 0)
+    monkeypatch.setattr(data.loading, "load_csv", lambda source: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         load_bytes(tmp_path, "train.csv", VALID["csv"])
+
+
+@FUZZ
+@given(data=st.data())
+def test_mutated_cache_entries_are_never_served_wrong(tmp_path, data):
+    """A damaged cache entry gives the file's own digits (parsed afresh):
+    never an exception, never other data."""
+    folder = tmp_path / "cache"
+    os.environ["DIGIT_TUI_CACHE_DIR"] = str(folder)  # the fixture's folder is per test, not per example
+    path = tmp_path / "train.csv"
+    path.write_bytes(VALID["csv"])
+    load_dataset(path)
+    entry = folder / os.listdir(folder)[0]
+    entry.write_bytes(data.draw(mutated(entry.read_bytes())))
+    loaded = load_bytes_keeping(path)
+    assert np.array_equal(loaded.images, IMAGES) and np.array_equal(loaded.labels, LABELS)
+
+
+def load_bytes_keeping(path):
+    """load_dataset on a file already in place, under the same time and memory bounds."""
+    previous = signal.signal(signal.SIGALRM, _timeout)
+    signal.alarm(SECONDS_PER_EXAMPLE)
+    try:
+        return load_dataset(path)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def valid_model_bytes(tmp_path):
+    from core import save_model
+    from core.network import Architecture, Network
+
+    path = tmp_path / "valid-model.npz"
+    save_model(path, Network.create(Architecture(hidden=(4,)), "he", np.random.default_rng(0)).snapshot())
+    return path.read_bytes()
+
+
+MODEL = None
+
+
+@FUZZ
+@given(data=st.data())
+def test_mutated_models_give_a_model_or_one_line(tmp_path, data):
+    from core import load_model
+    from core.errors import ModelFileError
+
+    global MODEL
+    MODEL = MODEL or valid_model_bytes(tmp_path)
+    path = tmp_path / "model.npz"
+    path.write_bytes(data.draw(mutated(MODEL)))
+    previous = signal.signal(signal.SIGALRM, _timeout)
+    signal.alarm(SECONDS_PER_EXAMPLE)
+    tracemalloc.start()
+    try:
+        load_model(path)
+    except ModelFileError as error:
+        assert str(path) in str(error) and "\n" not in str(error)
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert peak < PEAK_BYTES
+
+
+@FUZZ
+@given(rows=st.integers(0, 2**40), columns=st.integers(0, 2**40))
+def test_model_weights_claiming_any_shape_are_refused_cheaply(tmp_path, rows, columns):
+    """An .npy header inside a model may claim any shape: refused before allocating."""
+    from core import load_model
+    from core.errors import ModelFileError
+
+    global MODEL
+    MODEL = MODEL or valid_model_bytes(tmp_path)
+    source = tmp_path / "source.npz"
+    source.write_bytes(MODEL)
+    with np.load(source) as archive:
+        arrays = dict(archive)
+    header = f"{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {columns}), }}"
+    npy = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + bytes(64)
+    path = tmp_path / "model.npz"
+    import zipfile
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, array in arrays.items():
+            buffer = io.BytesIO()
+            np.save(buffer, array)
+            archive.writestr(f"{name}.npy", npy if name == "W0" else buffer.getvalue())
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError):
+            load_model(path)
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peak < PEAK_BYTES

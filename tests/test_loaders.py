@@ -106,7 +106,7 @@ CSV_CASES = {
     "negative pixel": (replace_cell(5, 2, "-1"), r"row 5, column pixel1: pixel value -1 is outside 0-255"),
     "float pixel": (replace_cell(1, 3, "12.5"), r"row 1, column pixel2: 12.5 is not a whole number"),
     "label out of range": (replace_cell(2, 0, "12"), r"row 2, column label: 12 is not a digit 0-9"),
-    "extra value": (lambda lines: lines[:3] + [lines[3] + ",7"] + lines[4:], r"line 4 has 786 values, expected 785"),
+    "extra value": (lambda lines: lines[:3] + [lines[3] + ",7"] + lines[4:], r"row 3 has 786 values; the header has 785"),
     "no header": (lambda lines: lines[1:], "no header line"),
     "wrong header": (lambda lines: [lines[0].replace("pixel7,", "pixelX,")] + lines[1:],
                      r"header column 9 is 'pixelX', expected 'pixel7'"),

@@ -25,6 +25,7 @@ def test_round_trip_keeps_weights_architecture_and_config(tmp_path):
     for a, b in zip(network.parameters(), [w for pair in loaded.snapshot.weights for w in pair]):
         assert np.array_equal(a, b) and a.dtype == b.dtype
     assert loaded.config["lr"] == 0.1 and loaded.normalisation == {"pixel_scale": 255.0}
+    assert loaded.pixel_scale == 255.0
     x = np.random.default_rng(1).random((5, 784), dtype=np.float32)
     assert np.array_equal(predict(network.snapshot(), x), predict(loaded.snapshot, x))
 

@@ -9,6 +9,7 @@ help are built from that table. Errors from the worker arrive as
 """
 
 import os
+import threading
 from pathlib import Path
 
 from textual.app import App, ComposeResult, SystemCommand
@@ -22,7 +23,7 @@ from core.config import TrainConfig
 from .browsing import Selection
 from .dialogs import PathScreen
 from .help import HelpScreen, key_sections
-from .messages import BatchProgress, DataReady, EpochsDone, ModelOpened, RunBegan, RunEnded, RunFailed
+from .messages import BatchProgress, DataReady, EpochsDone, ModelOpened, OpenFailed, RunBegan, RunEnded, RunFailed
 from .run_state import Phase, RunState
 from .saving import SaveMixin
 from .settings_form import SettingsScreen
@@ -31,6 +32,7 @@ from .widgets import ConfusionGrid
 from .workers import WorkerMixin
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24  # every view is laid out for at least this much
+ASCII_KEYS = {"right": "->", "left": "<-", "up": "^", "down": "v", "enter": "enter"}
 PALETTE_WIDTH = 100
 
 
@@ -61,11 +63,13 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         *view_bindings(),
         # Help first: at 80 columns the footer cuts the last keys of a busy view.
         Binding("question_mark", "help", "Help", tooltip="What each number and key means"),
-        Binding("p", "toggle_pause", "Pause", tooltip="Pause or resume training"),
+        # One key, two bindings: the footer says what p will do now.
+        Binding("p", "pause", "Pause", tooltip="Pause or resume training"),
+        Binding("p", "resume", "Resume", tooltip="Pause or resume training"),
         Binding("s", "stop", "Stop", tooltip="Stop training and keep the weights"),
         Binding("r", "settings", "Restart", tooltip="Restart training with new settings"),
         Binding("ctrl+s", "save", "Save", tooltip="Save the model (.npz); training pauses"),
-        Binding("o", "open", "Open", tooltip="Open a saved model"),
+        Binding("o", "open", "Open", show=False, tooltip="Open a saved model"),
         # Not a priority binding: a "q" typed into a file name must stay a "q".
         Binding("q", "quit", "Quit", tooltip="Quit at once, even mid-epoch"),
     ]
@@ -78,6 +82,8 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         self.options = ViewOptions(ascii_only=ascii_only, show_timing=show_timing)
         self.state = RunState(config or TrainConfig())
         self.control = RunControl()
+        self.open_id = 0  # the latest model being opened (see WorkerMixin.open_model)
+        self.hard_exit_after = None  # seconds; see exit()
         self.last_save_name = save_path or "digit-model.npz"
 
     def compose(self) -> ComposeResult:
@@ -123,7 +129,9 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         """The palette (ctrl+p) offers every key's action, the views' too."""
         yield from super().get_system_commands(screen)
         for binding in self.BINDINGS:
-            if binding.key != "q":  # Textual's own "Quit" command is already there
+            # Textual's own "Quit" command is already there; a key that does
+            # nothing now (Pause after the run) is not offered.
+            if binding.key != "q" and self.check_action(binding.action, ()) is True:
                 yield SystemCommand(binding.description, binding.tooltip,
                                     lambda action=binding.action: self.run_action(action))
         for spec in VIEWS:
@@ -142,17 +150,20 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         the return symbol) and the terminal cannot show it."""
         display = super().get_key_display(binding)
         if self.options.ascii_only and not display.isascii():
-            return binding.key.split(",")[0]
+            key = binding.key.split(",")[0]
+            return ASCII_KEYS.get(key, key)
         return display
 
     def check_action(self, action, parameters):
-        """While a dialog is open, its keys only: nothing typed there reaches the app."""
-        if isinstance(self.screen, ModalScreen) and action in self._app_actions():
+        """While a dialog is open, its keys only (and q, which quits from
+        anywhere; a field that takes text keeps its q). Keys that would do
+        nothing now are left out of the footer: at 80 columns there is no room."""
+        if isinstance(self.screen, ModalScreen) and action in self._app_actions() - {"quit"}:
             return False
-        # Pause and stop show in the footer only while they apply: at 80
-        # columns there is no room for keys that would do nothing.
-        if action == "toggle_pause":
-            return self.state.phase.running
+        if action == "pause":
+            return self.state.phase is Phase.TRAINING
+        if action == "resume":
+            return self.state.phase is Phase.PAUSED
         if action == "stop":
             return self.state.phase.active and self.state.phase is not Phase.STOPPING
         return True
@@ -175,11 +186,13 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         if target is not None and self.focused is not target:
             self.set_focus(target)
 
-    def action_toggle_pause(self):
+    def action_pause(self):
         if self.state.phase is Phase.TRAINING:
             self.control.pause()
             self.set_phase(Phase.PAUSED)
-        elif self.state.phase is Phase.PAUSED:
+
+    def action_resume(self):
+        if self.state.phase is Phase.PAUSED:
             self.control.resume()
             self.set_phase(Phase.TRAINING)
 
@@ -201,6 +214,9 @@ class DigitApp(WorkerMixin, SaveMixin, App):
 
     def _open_from(self, path):
         if path is not None:
+            # As the save dialog adds .npz, "model" opens model.npz.
+            if not os.path.exists(path) and os.path.isfile(path + ".npz"):
+                path += ".npz"
             self.open_model(path)
 
     def action_help(self):
@@ -210,6 +226,18 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         self.control.stop()
         self.workers.cancel_group(self, "training")
         self.exit()
+
+    def exit(self, *args, **kwargs):
+        """Quit. Should a worker be stuck in a system call (a file on a dead
+        network mount), the process does not wait for it, since asyncio would
+        join the worker's thread for ever: when ``hard_exit_after`` is set (the
+        real command, not tests, which go on running), the process ends that
+        many seconds later, long after Textual has restored the terminal."""
+        if self.hard_exit_after is not None:
+            timer = threading.Timer(self.hard_exit_after, lambda: os._exit(self.return_code or 0))
+            timer.daemon = True  # a normal exit does not wait for it
+            timer.start()
+        super().exit(*args, **kwargs)
 
     # ---- messages from the workers ---------------------------------------------
 
@@ -224,8 +252,7 @@ class DigitApp(WorkerMixin, SaveMixin, App):
     def on_run_began(self, message: RunBegan):
         if not self._stale(message):
             self.state.config, self.state.batches_per_epoch = message.config, message.batches_per_epoch
-            self.state.phase = Phase.PAUSED if self.control.paused else Phase.TRAINING
-            self.show_run({"began", "phase"})
+            self.set_phase(Phase.PAUSED if self.control.paused else Phase.TRAINING, {"began"})
 
     def on_batch_progress(self, message: BatchProgress):
         if not self._stale(message):
@@ -257,16 +284,26 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         self.state.val_probabilities = probabilities
 
     def on_model_opened(self, message: ModelOpened):
-        if self._stale(message):
-            return
+        if getattr(message, "run_id", None) != self.open_id:
+            return  # an older open, overtaken by a newer one
+        self.control.stop()  # the model replaces whatever ran
+        self.workers.cancel_group(self, "training")
         run = self.state
-        run.config, run.model_path, run.phase = message.config, message.path, Phase.OPENED
-        run.opened_val_accuracy = message.val_accuracy
+        run.begin(message.config)
+        run.model_path, run.source, run.opened_val_accuracy = message.path, message.data.source, message.val_accuracy
+        run.val_images, run.val_labels = message.data.val_images, message.data.val_labels
         self._take_weights(message.snapshot, message.val_probabilities)
-        self.show_run({"predictions", "phase"})
-        self.refresh_bindings()
+        self.set_phase(Phase.OPENED, {"data", "predictions"})
         self.action_show_view("browser")
         self.notify(f"Opened {message.path}", markup=False)
+
+    def on_open_failed(self, message: OpenFailed):
+        if getattr(message, "run_id", None) != self.open_id:
+            return
+        if self.state.snapshot is None and not self.state.phase.running:  # nothing else is loaded
+            self.state.error = message.error
+            self.set_phase(Phase.FAILED)
+        self.notify(message.error, severity="error", timeout=10, markup=False)
 
     def on_run_failed(self, message: RunFailed):
         if not self._stale(message):
@@ -287,9 +324,9 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         for view in self.query(View):
             view.show_run(self.state, changed)
 
-    def set_phase(self, phase):
+    def set_phase(self, phase, changed=()):
         self.state.phase = phase
-        self.show_run({"phase"})
+        self.show_run({"phase", *changed})
         self.refresh_bindings()  # the footer is rebuilt on every refresh: only when the keys change
 
 

@@ -4,11 +4,17 @@ and ``predict`` run headless.
 Only argparse is imported at start-up; the app (textual) and the headless
 front end (rich) are imported by the command that needs them.
 Exit codes: 0 success, 2 bad input or usage (one line on stderr), 1 a bug,
-130 interrupted.
+130 interrupted (Ctrl+C), 128 + the signal's number for SIGTERM (143) and
+SIGHUP (129), 141 when standard output is a pipe its reader has closed (what a
+C tool killed by SIGPIPE reports; nothing is printed then).
 """
 
 import argparse
+import os
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 
 from core.config import APP_PRESET
 from core.errors import DigitTuiError
@@ -57,20 +63,166 @@ def build_parser():
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP (a closed SSH connection), raised like Ctrl+C's
+    KeyboardInterrupt so that every cleanup runs on the way out: a save in
+    progress removes its temporary file. Not an Exception, so that no
+    ``except Exception`` (or ``except OSError``) on the way can swallow it."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class StdoutError(DigitTuiError):
+    """Standard output cannot be written (a full disk, an I/O error)."""
+
+
+EXIT_PIPE_CLOSED = 128 + 13  # SIGPIPE's number on every POSIX system
+
+
+def os_reason(error):
+    """An OSError's reason as a message fragment: "no space left on device"."""
+    text = error.strerror or str(error) or type(error).__name__
+    return text[:1].lower() + text[1:]
+
+
+@contextmanager
+def writing_stdout():
+    """Around what prints the results: a full disk or an I/O error on
+    standard output becomes one line naming it (status 2). A closed pipe
+    (BrokenPipeError) goes on up to main, which exits quietly."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise StdoutError(f"standard output: {os_reason(error)}") from None
+
+
+class SignalGuard:
+    """While a command runs: Ctrl+C raises KeyboardInterrupt, SIGTERM and
+    SIGHUP raise Terminated, and the first signal is remembered. Some code
+    turns an exception raised inside it into its own error (pandas' C parser
+    reports an interrupt as a parse error), so main trusts the record, not
+    the exception, to tell an interrupted command from a bad file.
+
+    A signal the process was started ignoring (SIGHUP under nohup, SIGINT in
+    a background job) stays ignored. restore() puts the previous handlers
+    back, for callers of main() in the same process."""
+
+    NAMES = ("SIGINT", "SIGTERM", "SIGHUP")
+
+    def __init__(self):
+        self.received = None
+        self._previous = {}
+
+    def install(self):
+        if threading.current_thread() is not threading.main_thread():
+            return self  # only the main thread may set handlers
+        for name in self.NAMES:
+            number = getattr(signal, name, None)
+            if number is None:
+                continue
+            previous = signal.getsignal(number)
+            if previous == signal.SIG_IGN:
+                continue
+            signal.signal(number, self._handle)
+            self._previous[number] = signal.SIG_DFL if previous is None else previous
+        return self
+
+    def restore(self):
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous.clear()
+
+    def _handle(self, signum, frame):
+        if self.received is None:
+            self.received = signum
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise Terminated(signum)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    signals = SignalGuard().install()
     try:
-        return run_command(args)
-    except DigitTuiError as error:
-        sys.stderr.write(f"{PROGRAM}: error: {printable(error, 400)}\n")
-        return 2
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{PROGRAM}: interrupted\n")
-        return 130
-    except Exception as error:  # a bug: say so in one line, keep the details for a report
-        sys.stderr.write(f"{PROGRAM}: unexpected error: {type(error).__name__}: {printable(error, 400)}\n"
-                         "please report it with the command you ran\n")
+        return _run(args, signals)
+    finally:
+        signals.restore()
+
+
+def _run(args, signals):
+    try:
+        code = run_command(args)
+        with writing_stdout():
+            sys.stdout.flush()  # a full disk or a closed pipe shows here, not at interpreter exit
+        return code
+    except (KeyboardInterrupt, Terminated, Exception) as error:
+        signum = signals.received
+        if signum is None and isinstance(error, Terminated):
+            signum = error.signum
+        elif signum is None and isinstance(error, KeyboardInterrupt):
+            signum = signal.SIGINT
+        if signum is not None:  # whatever the interrupted code turned the signal into
+            return stopped_by_signal(signum)
+        if isinstance(error, BrokenPipeError):
+            return _pipe_closed()
+        if isinstance(error, DigitTuiError):
+            if isinstance(error, StdoutError):
+                _silence(sys.stdout)  # what is still buffered would fail again at exit
+            _say(f"{PROGRAM}: error: {printable(error, 400)}")
+            return 2
+        # a bug: say so in one line, keep the details for a report
+        _say(f"{PROGRAM}: unexpected error: {type(error).__name__}: {printable(error, 400)}\n"
+             "please report it with the command you ran")
         return 1
+
+
+def stopped_by_signal(signum):
+    """Status 130 for Ctrl+C, 128 + the number for SIGTERM and SIGHUP."""
+    _say(f"{PROGRAM}: interrupted" if signum == signal.SIGINT else f"{PROGRAM}: terminated")
+    return 128 + int(signum)
+
+
+def _pipe_closed():
+    """The reader of our output went away (``| head``): nothing to say, and
+    nothing left for the interpreter to flush at exit, as the Python docs
+    advise for BrokenPipeError."""
+    _silence(sys.stdout)
+    try:
+        sys.stderr.flush()
+    except OSError:
+        _silence(sys.stderr)
+    return EXIT_PIPE_CLOSED
+
+
+def _silence(stream):
+    """Point ``stream``'s descriptor at /dev/null, so that flushing what it
+    still buffers succeeds. Streams without a descriptor (a test's capture)
+    are left alone."""
+    try:
+        descriptor = stream.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):
+        return
+    try:
+        os.dup2(devnull, descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(devnull)
+
+
+def _say(line):
+    """One line on stderr; a stderr that is gone (a dropped SSH session, a
+    closed pipe) must not turn the exit into a traceback."""
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def run_command(args):

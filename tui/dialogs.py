@@ -78,6 +78,7 @@ class SaveScreen(ModalScreen):
             yield Input(self.default, id="path", compact=True)
             yield Label("", id="save-target", markup=False)
             yield Label("", id="save-error", markup=False)
+            yield Label("Enter saves, Escape cancels; a leading ~ means your home folder.", classes="dim")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self):

@@ -1,6 +1,7 @@
 """The headless front end: ``digit-tui train``, ``evaluate`` and ``predict``,
 with Rich output on the terminal, or one JSON object with ``--json``."""
 
+import errno
 import json
 import os
 import sys
@@ -19,10 +20,21 @@ from core.outputs import check_output_path
 from core.text import printable
 from data import load_dataset, normalise
 
+from .cli import os_reason, writing_stdout
 from .options import config_from_args
 from .session import choose_blas_threads, evaluate_model, load_split, write_submission
 
 REFRESH_SECONDS = 0.1  # progress redraws at most this often, not once per batch
+
+
+class _Console(Console):
+    """Rich's Console, except for a closed pipe (``| head``): Rich would exit
+    with status 1 itself; this hands a BrokenPipeError to tui.cli.main,
+    which exits quietly with 141 like any tool killed by SIGPIPE."""
+
+    def on_broken_pipe(self):
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 
 def train_command(args):
@@ -34,10 +46,10 @@ def train_command(args):
         if path is not None:  # checked before the run, which may take minutes
             check_output_path(path, what, inputs)
     if args.save is not None and args.metrics is not None and _same_path(args.save, args.metrics):
-        raise DigitTuiError(f"--save and --metrics name the same file: {args.save}")
+        raise DigitTuiError(f"--save and --metrics name the same file: {printable(args.save)}")
     dataset, split = load_split(args.data, config)
     threads = choose_blas_threads(args.blas_threads, config, len(split.y_train))
-    console = Console(stderr=True, quiet=args.json)
+    console = _Console(stderr=True, quiet=args.json)
     with _metrics_log(args.metrics) as metrics:
         finished, diverged = _run_training(config, split, console, metrics)
     if args.save:
@@ -45,19 +57,22 @@ def train_command(args):
         save_model(args.save, finished.snapshot, config.to_dict(), info)
     summary = _summary(config, finished, args.save)
     summary["blas_threads"] = threads
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        _print_summary(Console(), summary)
+    with writing_stdout():
+        if args.json:
+            print(json.dumps(summary))
+        else:
+            _print_summary(_Console(), summary)
     if diverged:
-        sys.stderr.write(f"digit-tui: error: {diverged.message}\n")
+        sys.stderr.write(f"digit-tui: error: {printable(diverged.message, 400)}\n")
         return 2
     return 0
 
 
 @contextmanager
 def _metrics_log(path):
-    """The --metrics file, one JSON line per epoch, each flushed whole."""
+    """The --metrics file: yields a function that writes one epoch's JSON
+    line and flushes it whole. A write that fails (a full disk) ends the run
+    with one line naming the file."""
     if not path:
         yield None
         return
@@ -65,8 +80,29 @@ def _metrics_log(path):
         stream = open(path, "w", encoding="utf-8")
     except OSError as error:
         raise DigitTuiError(f"{printable(path)}: cannot write the metrics log: {error.strerror or error}") from None
-    with stream:
-        yield stream
+
+    def failed(error):
+        return DigitTuiError(f"--metrics {printable(path)}: {os_reason(error)}")
+
+    def record(event):
+        try:
+            stream.write(json.dumps(_epoch_record(event)) + "\n")
+            stream.flush()
+        except OSError as error:
+            raise failed(error) from None
+
+    try:
+        yield record
+    except BaseException:
+        try:
+            stream.close()  # retries what a failed write left buffered: that error is already told
+        except OSError:
+            pass
+        raise
+    try:
+        stream.close()
+    except OSError as error:
+        raise failed(error) from None
 
 
 def _run_training(config, split, console, metrics):
@@ -91,8 +127,7 @@ def _run_training(config, split, console, metrics):
                           f"{event.samples_per_second:,.0f}/s")
                 progress.update(run_task, completed=event.epoch - event.partial, status=status)
                 if metrics:
-                    metrics.write(json.dumps(_epoch_record(event)) + "\n")
-                    metrics.flush()
+                    metrics(event)
             elif isinstance(event, Diverged):
                 diverged = event
             elif isinstance(event, Finished):
@@ -144,14 +179,15 @@ def _print_summary(console, summary):
 def evaluate_command(args):
     saved = load_model(args.model)
     evaluation = evaluate_model(saved, args.data)
-    if args.json:
-        print(json.dumps(evaluation.to_json()))
-        return 0
-    console = Console()
-    console.print(Text.assemble((args.model, "bold"), f" on {evaluation.source}: accuracy ",
-                                (f"{evaluation.accuracy:.2%}", "bold"), f" of {len(evaluation.labels)} digits"))
-    console.print(_per_class_table(evaluation))
-    console.print(_confusion_table(evaluation.confusion))
+    with writing_stdout():
+        if args.json:
+            print(json.dumps(evaluation.to_json()))
+            return 0
+        console = _Console()
+        console.print(Text.assemble((args.model, "bold"), f" on {evaluation.source}: accuracy ",
+                                    (f"{evaluation.accuracy:.2%}", "bold"), f" of {len(evaluation.labels)} digits"))
+        console.print(_per_class_table(evaluation))
+        console.print(_confusion_table(evaluation.confusion))
     return 0
 
 
@@ -180,7 +216,7 @@ def predict_command(args):
     check_output_path(args.out, "submission", [("--data", args.data), ("--model", args.model)])
     saved = load_model(args.model)
     dataset = load_dataset(args.data, part="test")
-    predictions = predict(saved.snapshot, normalise(dataset.images))
+    predictions = predict(saved.snapshot, normalise(dataset.images, saved.pixel_scale))
     write_submission(args.out, predictions)
-    print(f"wrote {len(predictions)} predictions to {args.out}", file=sys.stderr)
+    print(f"wrote {len(predictions)} predictions to {printable(args.out, 300)}", file=sys.stderr)
     return 0

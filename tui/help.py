@@ -48,17 +48,18 @@ def key_sections(app):
 
 
 def _rows(app, bindings):
-    """One row per (description, tooltip), its keys joined: 'right / l'."""
+    """One row per tooltip, its keys joined: 'right / l'. Bindings that share
+    a tooltip (p's Pause and Resume, the four arrows) share the row."""
     rows = {}
     for binding in bindings:
         description = binding.description or binding.action
         tooltip = binding.tooltip or description
-        keys = rows.setdefault((description, tooltip), [])
+        _, keys = rows.setdefault(tooltip, (description, []))
         for key in binding.key.split(","):
             shown = app.get_key_display(Binding(key.strip(), ""))
             if shown not in keys:
                 keys.append(shown)
-    return [(_join_keys(keys), description, tooltip) for (description, tooltip), keys in rows.items()]
+    return [(_join_keys(keys), description, tooltip) for tooltip, (description, keys) in rows.items()]
 
 
 def _join_keys(keys):

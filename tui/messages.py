@@ -74,6 +74,14 @@ class ModelOpened(WorkerMessage):
     config: Any
     val_probabilities: Any = field(repr=False)
     val_accuracy: float = 0.0
+    data: Any = field(default=None, repr=False)  # its validation digits, a DataReady
+
+
+@dataclass
+class OpenFailed(WorkerMessage):
+    """A model could not be opened; whatever was loaded before stays."""
+
+    error: str
 
 
 @dataclass

@@ -113,7 +113,8 @@ class LineChart:
     """
 
     def __init__(self, title, series, y_range=None, ascii_only=False, y_format="{:.2f}", last_epoch=None,
-                 both=None):
+                 both=None, x_label="epoch"):
+        self.x_label = x_label
         self.title = title
         self.last_epoch = last_epoch  # the x axis's right label, when the series are a sample
         self.series = series
@@ -169,7 +170,7 @@ class LineChart:
                 line.append(run, style=style)
             lines.append(line)
         last = str(self.last_epoch or epochs)
-        axis = f"1{'epoch'.center(plot_width - len(last) - 1)}{last}"
+        axis = f"1{self.x_label.center(plot_width - len(last) - 1)}{last}"
         lines.append(Text(" " * (label_width + 1) + axis[:plot_width], style="dim"))
         return lines
 

@@ -39,14 +39,14 @@ class SaveMixin:
             return
         paused_here = run.phase is Phase.TRAINING
         if paused_here:
-            self.action_toggle_pause()
+            self.action_pause()
         weights = (run.snapshot, run.snapshot_config, run.latest, run.source)
 
         def done(path):
             if path is not None:
                 self.save_weights(path, *weights)
             if paused_here and self.state.phase is Phase.PAUSED:
-                self.action_toggle_pause()
+                self.action_resume()
 
         screen = SaveScreen(self.last_save_name, weights_note(run), inputs=[("--data", self.data_path)])
         self.push_screen(screen, done)

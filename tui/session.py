@@ -62,9 +62,10 @@ def choose_blas_threads(requested, config, n_train, ui=False):
     return count
 
 
-def load_split(data_path, config):
-    """The labelled dataset at ``data_path`` (bundled sample if None), split."""
-    dataset = load_dataset(data_path).require_labels()  # parsed CSVs come from data's cache
+def load_split(data_path, config, allow_streams=True):
+    """The labelled dataset at ``data_path`` (bundled sample if None), split.
+    The app passes allow_streams=False: nothing it opens may block."""
+    dataset = load_dataset(data_path, allow_streams=allow_streams).require_labels()  # CSVs come from data's cache
     return dataset, split_dataset(dataset, config.val_fraction, config.seed)
 
 
@@ -76,24 +77,25 @@ def saved_config(saved, path):
         raise ModelFileError(f"{printable(path)}: its training settings are damaged ({error})") from None
 
 
-def model_split(saved, data_path, path="the model"):
+def model_split(saved, data_path, path="the model", allow_streams=True):
     """A saved model's settings, and the data split as it was when it trained."""
     config = saved_config(saved, path)
-    dataset, split = load_split(data_path, config)
+    dataset, split = load_split(data_path, config, allow_streams)
     return config, dataset, split
 
 
 def evaluate_model(saved, data_path=None):
     """Evaluate on all of ``data_path``; with no path, on the bundled
     sample's validation split made with the model's own seed and fraction,
-    so that the digits it trained on are not counted."""
+    so that the digits it trained on are not counted. Pixels are scaled as
+    the model records."""
     if data_path is None:
         _, _, split = model_split(saved, None)
-        images, labels, source = split.x_val, split.y_val, "bundled sample, validation split"
+        images, labels, source = split.val_images, split.y_val, "bundled sample, validation split"
     else:
         dataset = load_dataset(data_path, part="test").require_labels()
-        images, labels, source = normalise(dataset.images), dataset.labels, dataset.source
-    return Evaluation(source, labels, predict(saved.snapshot, images))
+        images, labels, source = dataset.images, dataset.labels, dataset.source
+    return Evaluation(source, labels, predict(saved.snapshot, normalise(images, saved.pixel_scale)))
 
 
 def write_submission(path, predictions):

@@ -28,7 +28,8 @@ class SettingsScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="settings-box", classes="dialog"):
             yield Label("Restart training with these settings", classes="dialog-title")
-            with VerticalScroll(id="settings-scroll"):
+            # Not a focus stop of its own: Tab goes from field to field.
+            with VerticalScroll(id="settings-scroll", can_focus=False):
                 with Grid(id="settings-grid"):
                     yield Label("preset")
                     yield Select([(name, name) for name in PRESETS], prompt="(choose to fill in)", id="preset",

@@ -20,11 +20,18 @@ class CompactStatic(CompactLines, Static):
 class HistoryTable(CompactLines, DataTable):
     """The epoch table: read-only, its rows sent one segment per colour.
 
-    While it shows its last row it follows new rows down; scrolled up, it
-    stays where the user put it.
+    It follows new rows down until the user scrolls up; then it stays on the
+    same epochs, until End (or scrolling back down to the last row) makes it
+    follow again. Following is a state, not a position: a layout change that
+    shortens the table (a status line that wraps) does not end it.
     """
 
     BINDINGS = [
+        # Pairs share a description and tooltip: one line each in the help.
+        Binding("up", "scroll_up", "Scroll", show=False, tooltip="Scroll one epoch up or down"),
+        Binding("down", "scroll_down", "Scroll", show=False, tooltip="Scroll one epoch up or down"),
+        Binding("pageup", "page_up", "Page", show=False, tooltip="Scroll a page up or down"),
+        Binding("pagedown", "page_down", "Page", show=False, tooltip="Scroll a page up or down"),
         Binding("end", "scroll_bottom", "Latest", tooltip="Scroll to the newest epoch, then follow"),
         Binding("home", "scroll_top", "First", show=False, tooltip="Scroll to the first epoch kept"),
     ]
@@ -32,9 +39,7 @@ class HistoryTable(CompactLines, DataTable):
 
     def add_rows_following(self, rows, keep):
         """Append ``(key, cells)`` rows and drop the oldest beyond ``keep``;
-        follow the new rows if the last row was in view, else keep showing
-        the same epochs."""
-        self._follow = self.scroll_target_y >= self.max_scroll_y  # the target: mid-scroll too
+        while following, show the newest; else keep showing the same epochs."""
         for key, cells in rows:
             self.add_row(*cells, key=key)
         dropped = max(self.row_count - keep, 0)
@@ -43,11 +48,24 @@ class HistoryTable(CompactLines, DataTable):
         if dropped and not self._follow:
             self.scroll_to(y=max(self.scroll_target_y - dropped, 0), animate=False, immediate=True, force=True)
 
+    def follow_now(self):
+        if self._follow:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+
+    def watch_scroll_y(self, old_value, new_value):
+        super().watch_scroll_y(old_value, new_value)
+        if new_value < old_value and new_value < self.max_scroll_y:
+            self._follow = False  # the user scrolled up: stay there
+        elif new_value >= self.max_scroll_y:
+            self._follow = True
+
     def watch_virtual_size(self, size):
         # Scroll in the same frame as the rows arrive: scroll_end() would wait
         # for the next refresh, and the table would be drawn twice.
-        if self._follow:
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+        self.follow_now()
+
+    def on_resize(self, event):
+        self.follow_now()
 
 
 class LossSparkline(CompactLines, Sparkline):
@@ -116,6 +134,7 @@ class EpochChart(CompactLines, Widget):
 
     DEFAULT_CSS = "EpochChart { height: 1fr; min-height: 5; }"
     history = reactive(tuple, always_update=True)
+    unit = "epoch"  # or "iteration": the x axis's label
 
     def __init__(self, title, train_field, val_field, y_range=None, y_format="{:.2f}",
                  ascii_only=False, **kwargs):
@@ -133,7 +152,7 @@ class EpochChart(CompactLines, Widget):
         series = [("running", [getattr(r, self.train_field) for r in history], "cyan", train_marker),
                   ("val", [getattr(r, self.val_field) for r in history], "magenta", val_marker)]
         chart = LineChart(self.title, series, self.y_range, self.ascii_only, self.y_format,
-                          last_epoch=len(self.history))
+                          last_epoch=len(self.history), x_label=self.unit)
         return Group(*chart.lines(self.size.width, self.size.height))
 
 
@@ -142,10 +161,10 @@ class ConfusionGrid(CompactLines, Widget, can_focus=True):
 
     DEFAULT_CSS = "ConfusionGrid { height: 14; width: auto; min-width: 70; }"
     BINDINGS = [
-        Binding("up", "move(-1, 0)", "Up", show=False, tooltip="Move the cursor up a row"),
-        Binding("down", "move(1, 0)", "Down", show=False, tooltip="Move the cursor down a row"),
-        Binding("left", "move(0, -1)", "Left", show=False, tooltip="Move the cursor left a column"),
-        Binding("right", "move(0, 1)", "Right", show=False, tooltip="Move the cursor right a column"),
+        Binding("up", "move(-1, 0)", "Move", show=False, tooltip="Move the cursor"),
+        Binding("down", "move(1, 0)", "Move", show=False, tooltip="Move the cursor"),
+        Binding("left", "move(0, -1)", "Move", show=False, tooltip="Move the cursor"),
+        Binding("right", "move(0, 1)", "Move", show=False, tooltip="Move the cursor"),
         Binding("enter", "open_cell", "Show digits", tooltip="Browse the digits in the cursor's cell"),
     ]
     confusion = reactive(None, always_update=True)

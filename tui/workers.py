@@ -15,9 +15,11 @@ from core.errors import DigitTuiError
 from core.inference import probabilities
 from core.metrics import accuracy
 from core.text import printable
+from data import normalise
 
 from .feed import throttled_messages
-from .messages import DataReady, ModelOpened, RunFailed
+from .messages import DataReady, ModelOpened, OpenFailed, RunFailed
+from .run_state import Phase
 from .session import choose_blas_threads, load_split, model_split, saved_config
 
 
@@ -38,13 +40,13 @@ class WorkerMixin:
         self.train_worker(self.state.run_id, config, self.data_path, self.control)
 
     def open_model(self, path):
-        self.control.stop()
-        self.control = RunControl()
-        self.state.begin(self.state.config)
-        self.state.source = printable(path, 60)
-        self.show_run({"phase"})
-        self.refresh_bindings()
-        self.open_worker(self.state.run_id, path, self.data_path)
+        """Open a model beside whatever runs: the current run and its model
+        stay until the new one has loaded; a failure leaves them alone."""
+        self.open_id += 1
+        if self.state.phase is Phase.IDLE:
+            self.state.phase, self.state.source = Phase.LOADING, printable(path, 60)
+            self.show_run({"phase"})
+        self.open_worker(self.open_id, path, self.data_path)
 
     def _post(self, run_id, message):
         message.run_id = run_id
@@ -54,33 +56,34 @@ class WorkerMixin:
     def train_worker(self, run_id, config, data_path, control):
         worker = get_current_worker()
         with self._failures_reported(run_id):
-            dataset, split = load_split(data_path, config)
+            dataset, split = load_split(data_path, config, allow_streams=False)
             self._post(run_id, DataReady(split.val_images, split.y_val, dataset.source))
             choose_blas_threads(self.blas_threads, config, len(split.y_train), ui=True)
             events = train(config, split.x_train, split.y_train, split.x_val, split.y_val, control)
             for message in throttled_messages(events, self.feed_interval, cancelled=lambda: worker.is_cancelled):
                 self._post(run_id, message)
 
-    @work(thread=True, exclusive=True, group="training", exit_on_error=False)
-    def open_worker(self, run_id, path, data_path):
-        with self._failures_reported(run_id):
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def open_worker(self, open_id, path, data_path):
+        with self._failures_reported(open_id, OpenFailed):
             saved = load_model(path)
             saved_config(saved, path)  # damaged settings are named before the data is read
-            config, dataset, split = model_split(saved, data_path, path)
-            self._post(run_id, DataReady(split.val_images, split.y_val, dataset.source))
-            probs = probabilities(saved.snapshot, split.x_val)
+            config, dataset, split = model_split(saved, data_path, path, allow_streams=False)
+            probs = probabilities(saved.snapshot, normalise(split.val_images, saved.pixel_scale))
             val_accuracy = accuracy(split.y_val, probs.argmax(axis=1))
-            self._post(run_id, ModelOpened(path, saved.snapshot, config, probs, val_accuracy))
+            data = DataReady(split.val_images, split.y_val, dataset.source)
+            self._post(open_id, ModelOpened(path, saved.snapshot, config, probs, val_accuracy, data))
 
     @contextmanager
-    def _failures_reported(self, run_id):
-        """In a worker: any error becomes a RunFailed message for the UI."""
+    def _failures_reported(self, run_id, message_class=RunFailed):
+        """In a worker: any error becomes a message for the UI (RunFailed, or
+        OpenFailed for the opening worker)."""
         try:
             yield
         except DigitTuiError as error:
-            self._post(run_id, RunFailed(printable(error, 300)))
+            self._post(run_id, message_class(printable(error, 300)))
         except Exception as error:  # a bug; show it in the app rather than crash the screen
-            self._post(run_id, RunFailed(f"unexpected error: {type(error).__name__}: {printable(error, 200)}"))
+            self._post(run_id, message_class(f"unexpected error: {type(error).__name__}: {printable(error, 200)}"))
 
     def on_worker_state_changed(self, event: Worker.StateChanged):
         if event.state == WorkerState.ERROR and self.state.phase.active:  # a worker escaped its own handler

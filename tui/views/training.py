@@ -49,12 +49,10 @@ class TrainingView(View):
             yield HistoryTable(id="history", show_cursor=False, zebra_stripes=True)
 
     def on_mount(self):
-        table = self.query_one(HistoryTable)
-        # Fixed widths: columns that grew with their content would shift as rows arrive.
-        for label, width in (("ep", 5), ("loss", 6), ("acc", 6), ("val loss", 8), ("val acc", 7)):
-            table.add_column(label, width=width)
+        self._add_columns("epoch")
         self._run = None
-        self._dirty, self._rows_shown, self._shown = False, 0, None  # table rows drawn; the record shown
+        self._dirty = self._table_dirty = False  # new epochs not yet shown, in the numbers / the table
+        self._rows_shown, self._shown = 0, None  # table rows drawn; the record the numbers show
         self._progress, self._timer = None, StepTimer()
         self._spark_drawn, self._recent_losses = 0.0, ()
         self._draw_metrics()
@@ -78,9 +76,19 @@ class TrainingView(View):
         if "ended" in changed:
             self._finish(run)
         if "phase" in changed:
-            self.query_one("#bars").display = run.phase.active or run.phase in (Phase.STOPPED, Phase.COMPLETED,
-                                                                                Phase.DIVERGED)
+            had_run = run.phase.active or run.phase in (Phase.STOPPED, Phase.COMPLETED, Phase.DIVERGED)
+            for part in ("#bars", "#spark-row", "#curves"):  # nothing to show, nothing moving
+                self.query_one(part).display = had_run
+            self.flush()  # a pause or an end freezes the numbers at the latest epoch
             self._draw_status()
+
+    def _add_columns(self, unit):
+        """The table's columns; fixed widths, since columns that grew with
+        their content would shift as rows arrive."""
+        table = self.query_one(HistoryTable)
+        table.clear(columns=True)
+        for label, width in ((unit[:2], 5), ("loss", 6), ("acc", 6), ("val loss", 8), ("val acc", 7)):
+            table.add_column(label, width=width)
 
     def _reset(self, run):
         """A new run: empty bars (not animated), table, charts and sparkline."""
@@ -92,12 +100,13 @@ class TrainingView(View):
         for eta in self.query(".eta").results(Label):
             eta.update(format_eta(None))
         self.query_one("#loss-spark", Sparkline).data = []
-        self.query_one(HistoryTable).clear()
-        self._dirty, self._rows_shown, self._shown = False, 0, None
+        self._add_columns(run.unit)
+        self._dirty = self._table_dirty = False
+        self._rows_shown, self._shown = 0, None
         self._progress, self._timer = None, StepTimer()
         self._recent_losses = ()
         for chart in self.query(EpochChart):
-            chart.history = ()
+            chart.unit, chart.history = run.unit, ()
         self._draw_metrics()
 
     def _show_progress(self, run):
@@ -129,21 +138,25 @@ class TrainingView(View):
         self.flush()
 
     def flush(self):
-        """Bring the status, metrics, epoch table and charts up to date
-        together, while they are on screen: a new table row makes Textual lay
-        out the whole screen again, work wasted while this tab is hidden
-        (``on_show`` catches up)."""
-        if self._run is None or not self._dirty or not self.is_on_screen:
+        """Bring the status and metrics up to the latest epoch, and with them
+        the epoch table and the charts while they are on screen: a new table
+        row makes Textual lay out the whole screen again, work wasted while
+        this tab is hidden (``on_show`` catches up)."""
+        if self._run is None:
             return
-        self._dirty = False
         history = self._run.history  # append-only within a run
-        new_records, self._rows_shown = history[self._rows_shown:], len(history)
-        self._shown = history[-1] if history else None
-        self._add_rows(new_records[-HISTORY_ROWS:])
-        for chart in self.query(EpochChart):
-            chart.history = tuple(history)
-        self._draw_metrics()
-        self._draw_status()
+        if self._dirty:
+            self._dirty, self._table_dirty = False, True
+            self._shown = history[-1] if history else None
+            self._draw_metrics()
+            self._draw_status()
+        if self._table_dirty and self.is_on_screen:
+            self._table_dirty = False
+            new_records, self._rows_shown = history[self._rows_shown:], len(history)
+            self._add_rows(new_records[-HISTORY_ROWS:])
+            for chart in self.query(EpochChart):
+                chart.history = tuple(history)
+            self.query_one(HistoryTable).call_after_refresh(self.query_one(HistoryTable).follow_now)
 
     def _add_rows(self, records):
         self.query_one(HistoryTable).add_rows_following(
@@ -175,7 +188,8 @@ class TrainingView(View):
             return "-" if record is None else fmt.format(getattr(record, name))
 
         timing = self.options.show_timing
-        best = "-" if record is None else f"{record.best_val_accuracy:.2%} ep{record.best_epoch}"
+        unit = "it" if self._run is not None and self._run.config.full_batch else "ep"
+        best = "-" if record is None else f"{record.best_val_accuracy:.2%} {unit}{record.best_epoch}"
         speed = f"{record.samples_per_second:,.0f}" if timing and record is not None else "-"
         elapsed = f"{progress.elapsed:.1f} s" if timing and progress is not None else "-"
         grid.add_row("running loss", value("running_loss", "{:.4f}"), "val loss", value("val_loss", "{:.4f}"),
