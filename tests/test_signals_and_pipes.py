@@ -54,14 +54,14 @@ def test_ctrl_c_that_the_csv_parser_turns_into_an_error_exits_130(tiny_csv, monk
     must still say "interrupted", not blame the file."""
     before = signal.getsignal(signal.SIGINT)
 
-    def interrupted_parse(path, compressed):
+    def interrupted_parse(source):
         try:
             os.kill(os.getpid(), signal.SIGINT)
             deadline = time.monotonic() + HANG_GUARD
             while time.monotonic() < deadline:
                 time.sleep(0.01)
         except KeyboardInterrupt:  # what pandas does with it
-            raise DataError(f"{path}: Error tokenizing data. C error: EOF inside string") from None
+            raise DataError(f"{source.path}: Error tokenizing data. C error: EOF inside string") from None
         raise AssertionError("SIGINT never arrived")
 
     monkeypatch.setattr(data.loading, "load_csv", interrupted_parse)
@@ -72,8 +72,8 @@ def test_ctrl_c_that_the_csv_parser_turns_into_an_error_exits_130(tiny_csv, monk
     assert signal.getsignal(signal.SIGINT) is before  # main() put the caller's handler back
 
     # the record is per command: the same error without an interrupt is the file's fault
-    def bad_file(path, compressed):
-        raise DataError(f"{path}: Error tokenizing data")
+    def bad_file(source):
+        raise DataError(f"{source.path}: Error tokenizing data")
 
     monkeypatch.setattr(data.loading, "load_csv", bad_file)
     assert main(["train", "--data", tiny_csv, "--epochs", "1", "--json"]) == 2
@@ -84,7 +84,7 @@ def test_a_signal_ignored_at_start_stays_ignored(tiny_csv, monkeypatch, capsys):
     """Under nohup SIGHUP is ignored; the CLI must not undo that."""
     seen = []
 
-    def look(path, compressed):
+    def look(source):
         seen.append(signal.getsignal(signal.SIGHUP))
         raise DataError("stop here")
 
