@@ -44,7 +44,7 @@ def matmul_gflops(size=2048, repeats=5):
     b = a.T.copy()
     a @ b  # warm up
     best = min(_timed(lambda: a @ b) for _ in range(repeats))
-    return 2 * size ** 3 / best / 1e9
+    return 2 * size**3 / best / 1e9
 
 
 def _timed(function):
@@ -77,7 +77,7 @@ def torch_epochs(torch, network, config, split):
         started = time.perf_counter()
         order = torch.randperm(n, generator=generator)
         for start in range(0, n, config.batch_size):
-            rows = order[start:start + config.batch_size]
+            rows = order[start : start + config.batch_size]
             optimizer.zero_grad(set_to_none=True)
             loss = torch.nn.functional.cross_entropy(model(x[rows]), y[rows])
             loss.backward()
@@ -102,6 +102,7 @@ def products_alone(hidden, batch, repeats=200):
             x.T @ d
             if index:
                 d @ w.T
+
     step()
     best = min(_timed(step) for _ in range(repeats))
     return batch / best
@@ -110,8 +111,16 @@ def products_alone(hidden, batch, repeats=200):
 def compare(torch, hidden, batch, threads, split, epochs):
     """Median samples/s of digit-tui and of PyTorch (None without torch)."""
     set_blas_threads(threads)
-    config = TrainConfig(hidden=hidden, optimizer="adam", lr=0.001, batch_size=batch,
-                         epochs=epochs + 1, schedule="constant", l2=0.0, seed=0)
+    config = TrainConfig(
+        hidden=hidden,
+        optimizer="adam",
+        lr=0.001,
+        batch_size=batch,
+        epochs=epochs + 1,
+        schedule="constant",
+        l2=0.0,
+        seed=0,
+    )
     ours = numpy_epochs(config, split)
     next(ours)  # the first epoch warms caches up
     if torch is None:
@@ -151,28 +160,37 @@ def comparison(epochs=5, thread_counts=(1, 2), report=print):
             ceiling = gflops * 1e9 / (6 * architecture.parameter_count)
             for batch in BATCHES:
                 ours, theirs = compare(torch, hidden, batch, threads, split, epochs)
-                row = {"network": architecture.describe(), "batch": batch, "threads": threads,
-                       "numpy_samples_per_second": round(ours),
-                       "torch_samples_per_second": None if theirs is None else round(theirs),
-                       "ratio": None if theirs is None else round(ours / theirs, 2),
-                       "matmul_gflops": round(gflops, 1), "ceiling_samples_per_second": round(ceiling),
-                       "share_of_ceiling": round(ours / ceiling, 3),
-                       "products_alone_share_of_ceiling": round(products_alone(hidden, batch) / ceiling, 3)}
+                row = {
+                    "network": architecture.describe(),
+                    "batch": batch,
+                    "threads": threads,
+                    "numpy_samples_per_second": round(ours),
+                    "torch_samples_per_second": None if theirs is None else round(theirs),
+                    "ratio": None if theirs is None else round(ours / theirs, 2),
+                    "matmul_gflops": round(gflops, 1),
+                    "ceiling_samples_per_second": round(ceiling),
+                    "share_of_ceiling": round(ours / ceiling, 3),
+                    "products_alone_share_of_ceiling": round(products_alone(hidden, batch) / ceiling, 3),
+                }
                 rows.append(row)
                 report(row)
     return rows
 
 
-HEADER = (f"{'network':16}{'batch':>6}{'thr':>4}{'numpy/s':>10}{'torch/s':>10}{'ratio':>7}"
-          f"{'GFLOP/s':>9}{'ceiling/s':>11}{'% ceil':>8}{'products':>9}")
+HEADER = (
+    f"{'network':16}{'batch':>6}{'thr':>4}{'numpy/s':>10}{'torch/s':>10}{'ratio':>7}"
+    f"{'GFLOP/s':>9}{'ceiling/s':>11}{'% ceil':>8}{'products':>9}"
+)
 
 
 def format_row(row):
     torch_speed = "-" if row["torch_samples_per_second"] is None else f"{row['torch_samples_per_second']:,}"
     ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}x"
-    return (f"{row['network']:16}{row['batch']:>6}{row['threads']:>4}{row['numpy_samples_per_second']:>10,}"
-            f"{torch_speed:>10}{ratio:>7}{row['matmul_gflops']:>9.1f}{row['ceiling_samples_per_second']:>11,}"
-            f"{row['share_of_ceiling']:>8.0%}{row['products_alone_share_of_ceiling']:>9.0%}")
+    return (
+        f"{row['network']:16}{row['batch']:>6}{row['threads']:>4}{row['numpy_samples_per_second']:>10,}"
+        f"{torch_speed:>10}{ratio:>7}{row['matmul_gflops']:>9.1f}{row['ceiling_samples_per_second']:>11,}"
+        f"{row['share_of_ceiling']:>8.0%}{row['products_alone_share_of_ceiling']:>9.0%}"
+    )
 
 
 def main():
@@ -182,11 +200,14 @@ def main():
     parser.add_argument("--json", metavar="PATH")
     args = parser.parse_args()
     torch = import_torch()
-    print(f"digit-tui vs {'PyTorch ' + torch.__version__ + ' (CPU)' if torch else 'no PyTorch (not installed)'}, "
-          f"NumPy {np.__version__}, {platform.machine()} with {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
+    print(
+        f"digit-tui vs {'PyTorch ' + torch.__version__ + ' (CPU)' if torch else 'no PyTorch (not installed)'}, "
+        f"NumPy {np.__version__}, {platform.machine()} with {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}"
+    )
     print(HEADER)
-    rows = comparison(args.epochs, [int(t) for t in args.threads.split(",")],
-                      report=lambda row: print(format_row(row), flush=True))
+    rows = comparison(
+        args.epochs, [int(t) for t in args.threads.split(",")], report=lambda row: print(format_row(row), flush=True)
+    )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as stream:
             json.dump({"torch": torch and torch.__version__, "numpy": np.__version__, "rows": rows}, stream, indent=2)

@@ -48,8 +48,10 @@ def main():
             json.dump([round(seconds * 1000) for seconds in times], stream)
     for index, seconds in enumerate(times, 1):
         print(f"run {index}: q to exit in {seconds * 1000:.0f} ms")
-    print(f"median {statistics.median(times) * 1000:.0f} ms, worst {max(times) * 1000:.0f} ms "
-          f"(target: under 1000 ms) with --preset deep training, {os.cpu_count()} cores")
+    print(
+        f"median {statistics.median(times) * 1000:.0f} ms, worst {max(times) * 1000:.0f} ms "
+        f"(target: under 1000 ms) with --preset deep training, {os.cpu_count()} cores"
+    )
 
 
 if __name__ == "__main__":

@@ -18,8 +18,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
-
 from compare_torch import products_alone  # noqa: E402
+
 from core import TrainConfig  # noqa: E402
 from core.blas import set_blas_threads  # noqa: E402
 from core.network import Network  # noqa: E402
@@ -42,7 +42,7 @@ def phase_times(batch, epochs=2):
         order = rng.permutation(len(x))
         for start in range(0, len(x) - batch + 1, batch):
             t0 = time.perf_counter()
-            rows = order[start:start + batch]
+            rows = order[start : start + batch]
             x_batch, y_batch = x[rows], y[rows]
             t1 = time.perf_counter()
             network.loss_and_gradients(x_batch, y_batch)
@@ -70,8 +70,10 @@ def main():
     for phase, ms in phases.items():
         print(f"  {phase:22} {ms:.3f} ms ({ms / step:.0%})")
     print(f"  matrix products alone  {products:.3f} ms ({products / step:.0%}), the same shapes with nothing else")
-    print(f"  everything else        {step - products - phases['Adam'] - phases['gather']:.3f} ms "
-          f"(bias, activations, softmax, Python)")
+    print(
+        f"  everything else        {step - products - phases['Adam'] - phases['gather']:.3f} ms "
+        f"(bias, activations, softmax, Python)"
+    )
 
 
 if __name__ == "__main__":

@@ -20,8 +20,15 @@ def launch_in_pty(args, columns=120, rows=40):
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     env = dict(os.environ, TERM="xterm-256color")
     env.pop("COLORTERM", None)
-    process = subprocess.Popen([sys.executable, "-m", "tui", *args], cwd=ROOT, stdin=follower, stdout=follower,
-                               stderr=follower, env=env, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", *args],
+        cwd=ROOT,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        start_new_session=True,
+    )
     os.close(follower)
     return process, leader
 

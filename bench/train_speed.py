@@ -28,8 +28,9 @@ from tui.session import choose_blas_threads  # noqa: E402
 
 RUNS = {
     "784-10-10 (default preset)": preset("default"),
-    "784-256-128-10 Adam b128": TrainConfig(hidden=(256, 128), optimizer="adam", lr=0.001,
-                                            batch_size=128, epochs=10, schedule="constant", l2=0.0),
+    "784-256-128-10 Adam b128": TrainConfig(
+        hidden=(256, 128), optimizer="adam", lr=0.001, batch_size=128, epochs=10, schedule="constant", l2=0.0
+    ),
 }
 
 # Run in a fresh process; peak memory is VmHWM (the kernel's resident
@@ -64,10 +65,16 @@ def training_figures():
         for event in train(config, split.x_train, split.y_train, split.x_val, split.y_val):
             if isinstance(event, Finished):
                 finished = event
-        rows.append({"run": name, "epochs": finished.epochs_done, "blas_threads": threads,
-                     "samples_per_second": round(finished.samples_per_second),
-                     "val_accuracy": round(finished.val_accuracy, 4),
-                     "train_seconds": round(finished.train_seconds, 3)})
+        rows.append(
+            {
+                "run": name,
+                "epochs": finished.epochs_done,
+                "blas_threads": threads,
+                "samples_per_second": round(finished.samples_per_second),
+                "val_accuracy": round(finished.val_accuracy, 4),
+                "train_seconds": round(finished.train_seconds, 3),
+            }
+        )
     return rows
 
 
@@ -84,13 +91,19 @@ def csv_load_figures(rows=42_000):
         np.savetxt(path, table, fmt="%d", delimiter=",", header=header, comments="")
         size_mb = os.path.getsize(path) / 1e6
         env = dict(os.environ, DIGIT_TUI_CACHE_DIR=os.path.join(folder, "cache"))  # starts empty
-        out = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, path, root], env=env,
-                             capture_output=True, text=True, check=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", LOAD_SCRIPT, path, root], env=env, capture_output=True, text=True, check=True
+        ).stdout.split()
     seconds, count, extra_mb, peak_mb, cached = float(out[0]), int(out[1]), float(out[2]), float(out[3]), float(out[4])
-    return {"rows": count, "file_mb": round(size_mb, 1), "load_seconds": round(seconds, 2),
-            "cached_load_seconds": round(cached, 3),
-            "peak_extra_mb": round(extra_mb), "peak_rss_mb": round(peak_mb),
-            "built_from": "the bundled 5,000 digits repeated to 42,000 rows"}
+    return {
+        "rows": count,
+        "file_mb": round(size_mb, 1),
+        "load_seconds": round(seconds, 2),
+        "cached_load_seconds": round(cached, 3),
+        "peak_extra_mb": round(extra_mb),
+        "peak_rss_mb": round(peak_mb),
+        "built_from": "the bundled 5,000 digits repeated to 42,000 rows",
+    }
 
 
 def main():
@@ -100,20 +113,28 @@ def main():
     report = {
         "date": datetime.date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or platform.system()}",
-        "python": platform.python_version(), "numpy": np.__version__,
-        "training": training_figures(), "csv_load": csv_load_figures(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "training": training_figures(),
+        "csv_load": csv_load_figures(),
     }
-    print(f"digit-tui benchmark, {report['date']}, {report['machine']}, "
-          f"Python {report['python']}, NumPy {report['numpy']}")
+    print(
+        f"digit-tui benchmark, {report['date']}, {report['machine']}, "
+        f"Python {report['python']}, NumPy {report['numpy']}"
+    )
     print(f"{'run':30} {'epochs':>6} {'samples/s':>10} {'val acc':>8} {'train s':>8}")
     for row in report["training"]:
-        print(f"{row['run']:30} {row['epochs']:>6} {row['samples_per_second']:>10,} "
-              f"{row['val_accuracy']:>8.2%} {row['train_seconds']:>8.2f}")
+        print(
+            f"{row['run']:30} {row['epochs']:>6} {row['samples_per_second']:>10,} "
+            f"{row['val_accuracy']:>8.2%} {row['train_seconds']:>8.2f}"
+        )
     load = report["csv_load"]
-    print(f"CSV load: {load['rows']:,} rows ({load['file_mb']} MB, {load['built_from']}): "
-          f"{load['load_seconds']} s ({load['cached_load_seconds']} s from the cache the next time), "
-          f"peak memory +{load['peak_extra_mb']} MB "
-          f"over the interpreter with pandas imported ({load['peak_rss_mb']} MB RSS in all)")
+    print(
+        f"CSV load: {load['rows']:,} rows ({load['file_mb']} MB, {load['built_from']}): "
+        f"{load['load_seconds']} s ({load['cached_load_seconds']} s from the cache the next time), "
+        f"peak memory +{load['peak_extra_mb']} MB "
+        f"over the interpreter with pandas imported ({load['peak_rss_mb']} MB RSS in all)"
+    )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as stream:
             json.dump(report, stream, indent=2)

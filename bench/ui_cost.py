@@ -30,12 +30,13 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from terminal import close_app, launch_in_pty, read_for, wait_for_training  # noqa: E402
+
 from core import Finished, preset, train  # noqa: E402
 from core.blas import set_blas_threads  # noqa: E402
 from data import load_dataset, split_dataset  # noqa: E402
 from tui.app import DigitApp  # noqa: E402
 from tui.run_state import Phase  # noqa: E402
-from terminal import close_app, launch_in_pty, read_for, wait_for_training  # noqa: E402
 
 CONFIG = preset("deep").with_changes(epochs=60, dropout=0.0)
 
@@ -78,6 +79,7 @@ def trained_app(app_class):
         async with app.run_test(size=(120, 40)) as pilot:
             await app.workers.wait_for_complete()
             await pilot.pause()
+
     asyncio.run(run())
     return app
 
@@ -131,8 +133,10 @@ def ui_figures(repeats=3):
         "in_app_samples_per_second": round(statistics.median(in_app)),
         "in_app_share": round(statistics.median(in_app) / statistics.median(headless), 3),
         "in_app_shares_of_each_pair": [round(a / h, 3) for a, h in zip(in_app, headless)],
-        "lag_p50_ms": round(percentile(lags, 0.5) * 1000, 1), "lag_p99_ms": round(percentile(lags, 0.99) * 1000, 1),
-        "lag_max_ms": round(max(lags) * 1000, 1), "lag_ticks": len(lags),
+        "lag_p50_ms": round(percentile(lags, 0.5) * 1000, 1),
+        "lag_p99_ms": round(percentile(lags, 0.99) * 1000, 1),
+        "lag_max_ms": round(max(lags) * 1000, 1),
+        "lag_ticks": len(lags),
         "first_frame_seconds": round(first_frame_seconds(), 2),
         "terminal_kib_per_second": {view: round(bytes_per_second(key) / 1024, 1) for view, key in VIEWS.items()},
     }
@@ -144,13 +148,19 @@ def main():
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args()
     figures = ui_figures(args.repeats)
-    print(f"digit-tui UI cost, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
-          f"deep preset (784-256-128-10, batch 128), 1 BLAS thread")
-    print(f"throughput: headless {figures['headless_samples_per_second']:,} samples/s, in the app "
-          f"{figures['in_app_samples_per_second']:,} samples/s = {figures['in_app_share']:.0%} (target >= 90%)")
-    print(f"event-loop lag of a 10 ms timer while training: p50 {figures['lag_p50_ms']} ms, "
-          f"p99 {figures['lag_p99_ms']} ms, max {figures['lag_max_ms']} ms over {figures['lag_ticks']} ticks "
-          f"(target p99 <= 25 ms)")
+    print(
+        f"digit-tui UI cost, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
+        f"deep preset (784-256-128-10, batch 128), 1 BLAS thread"
+    )
+    print(
+        f"throughput: headless {figures['headless_samples_per_second']:,} samples/s, in the app "
+        f"{figures['in_app_samples_per_second']:,} samples/s = {figures['in_app_share']:.0%} (target >= 90%)"
+    )
+    print(
+        f"event-loop lag of a 10 ms timer while training: p50 {figures['lag_p50_ms']} ms, "
+        f"p99 {figures['lag_p99_ms']} ms, max {figures['lag_max_ms']} ms over {figures['lag_ticks']} ticks "
+        f"(target p99 <= 25 ms)"
+    )
     print(f"first frame: {figures['first_frame_seconds']:.2f} s after launch (target <= 0.8 s)")
     views = ", ".join(f"{view} {kib} KiB/s" for view, kib in figures["terminal_kib_per_second"].items())
     print(f"terminal output while training at 120x40: {views} (target < 15 KiB/s)")

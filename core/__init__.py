@@ -13,7 +13,24 @@ from .network import Architecture, Network
 from .training import train
 
 __all__ = [
-    "APP_PRESET", "PRESETS", "TrainConfig", "preset", "RunControl", "ConfigError", "DataError",
-    "DigitTuiError", "ModelFileError", "BatchDone", "Diverged", "EpochDone", "Finished",
-    "RunStarted", "Snapshot", "load_model", "save_model", "Architecture", "Network", "train",
+    "APP_PRESET",
+    "PRESETS",
+    "TrainConfig",
+    "preset",
+    "RunControl",
+    "ConfigError",
+    "DataError",
+    "DigitTuiError",
+    "ModelFileError",
+    "BatchDone",
+    "Diverged",
+    "EpochDone",
+    "Finished",
+    "RunStarted",
+    "Snapshot",
+    "load_model",
+    "save_model",
+    "Architecture",
+    "Network",
+    "train",
 ]

@@ -20,34 +20,57 @@ class TrainConfig:
     """Everything that decides a run. ``batch_size`` is ignored by ``gd``,
     which always uses the whole training set as one batch."""
 
-    hidden: tuple = setting((10,), "hidden layers", "hidden layer sizes, e.g. 10 or 256,128; none for no hidden layer",
-                            "hidden")
-    activation: str = setting("relu", "activation", "hidden layers' activation function", "choice",
-                              choices=tuple(ACTIVATIONS))
-    init: str = setting("he", "init", "weight initialisation (uniform is the notebook's)", "choice",
-                        choices=INITIALISERS)
-    optimizer: str = setting("adam", "optimiser", "gd = full-batch gradient descent, sgd = mini-batch SGD "
-                             "with momentum, adam = Adam", "choice", choices=OPTIMIZERS)
-    lr: float = setting(0.002, "learning rate", "step size of each update", "float", low=0.0, high=100.0,
-                        low_open=True)
-    momentum: float = setting(0.9, "momentum", "SGD's momentum (sgd only)", "float", low=0.0, high=1.0,
-                              high_open=True)
-    batch_size: int = setting(64, "batch size", "digits per update (ignored by gd, which uses them all)", "int",
-                              low=1, high=1_000_000)
-    epochs: int = setting(30, "epochs", "passes over the training digits (iterations for gd)", "int",
-                          low=1, high=100_000)
-    schedule: str = setting("cosine", "LR schedule", "learning rate over the run: constant, step (times gamma "
-                            "every few epochs) or cosine (down to 0)", "choice", choices=SCHEDULES)
-    step_every: int = setting(10, "step every", "epochs between two steps of the step schedule", "int",
-                              low=1, high=100_000)
-    gamma: float = setting(0.5, "step gamma", "the step schedule's factor at each step", "float",
-                           low=0.0, high=1.0, low_open=True)
-    l2: float = setting(0.001, "L2", "L2 weight decay (adds l2/2 * sum of squared weights to the loss)", "float",
-                        low=0.0, high=1.0)
-    dropout: float = setting(0.0, "dropout", "share of hidden units dropped in training", "float",
-                             low=0.0, high=0.95)
-    val_fraction: float = setting(0.2, "validation share", "share of the digits held out for validation",
-                                  "float", low=0.0, high=1.0, low_open=True, high_open=True)
+    hidden: tuple = setting(
+        (10,), "hidden layers", "hidden layer sizes, e.g. 10 or 256,128; none for no hidden layer", "hidden"
+    )
+    activation: str = setting(
+        "relu", "activation", "hidden layers' activation function", "choice", choices=tuple(ACTIVATIONS)
+    )
+    init: str = setting(
+        "he", "init", "weight initialisation (uniform is the notebook's)", "choice", choices=INITIALISERS
+    )
+    optimizer: str = setting(
+        "adam",
+        "optimiser",
+        "gd = full-batch gradient descent, sgd = mini-batch SGD with momentum, adam = Adam",
+        "choice",
+        choices=OPTIMIZERS,
+    )
+    lr: float = setting(0.002, "learning rate", "step size of each update", "float", low=0.0, high=100.0, low_open=True)
+    momentum: float = setting(0.9, "momentum", "SGD's momentum (sgd only)", "float", low=0.0, high=1.0, high_open=True)
+    batch_size: int = setting(
+        64, "batch size", "digits per update (ignored by gd, which uses them all)", "int", low=1, high=1_000_000
+    )
+    epochs: int = setting(
+        30, "epochs", "passes over the training digits (iterations for gd)", "int", low=1, high=100_000
+    )
+    schedule: str = setting(
+        "cosine",
+        "LR schedule",
+        "learning rate over the run: constant, step (times gamma every few epochs) or cosine (down to 0)",
+        "choice",
+        choices=SCHEDULES,
+    )
+    step_every: int = setting(
+        10, "step every", "epochs between two steps of the step schedule", "int", low=1, high=100_000
+    )
+    gamma: float = setting(
+        0.5, "step gamma", "the step schedule's factor at each step", "float", low=0.0, high=1.0, low_open=True
+    )
+    l2: float = setting(
+        0.001, "L2", "L2 weight decay (adds l2/2 * sum of squared weights to the loss)", "float", low=0.0, high=1.0
+    )
+    dropout: float = setting(0.0, "dropout", "share of hidden units dropped in training", "float", low=0.0, high=0.95)
+    val_fraction: float = setting(
+        0.2,
+        "validation share",
+        "share of the digits held out for validation",
+        "float",
+        low=0.0,
+        high=1.0,
+        low_open=True,
+        high_open=True,
+    )
     seed: int = setting(0, "seed", "random seed: the same seed gives the same run", "int", low=0, high=2**32 - 1)
 
     @classmethod
@@ -113,19 +136,16 @@ def _from_json(item, value):
 
 PRESETS = {
     # The classic notebook: 784-10-10, uniform init, full-batch GD, alpha 0.10, 500 iterations.
-    "seed": TrainConfig(init="uniform", optimizer="gd", lr=0.10, epochs=500,
-                        schedule="constant", l2=0.0),
+    "seed": TrainConfig(init="uniform", optimizer="gd", lr=0.10, epochs=500, schedule="constant", l2=0.0),
     # The same small network, trained the modern way: He init, Adam on
     # mini-batches of 64, a cosine schedule and a little L2 (about 91% here).
     "default": TrainConfig(),
     # A bigger network for the best accuracy the bundled sample allows.
-    "deep": TrainConfig(hidden=(256, 128), optimizer="adam", lr=0.001, batch_size=128,
-                        epochs=15, dropout=0.2, l2=0.0),
+    "deep": TrainConfig(hidden=(256, 128), optimizer="adam", lr=0.001, batch_size=128, epochs=15, dropout=0.2, l2=0.0),
     # Wider and longer: the app's first run. It lasts long enough to watch the
     # curves move (10-15 s on a 2-core machine) and ends with the best model
     # the bundled sample gives without augmentation (about 96.5%).
-    "wide": TrainConfig(hidden=(512, 256), optimizer="adam", lr=0.001, batch_size=64,
-                        epochs=80, dropout=0.3, l2=0.0),
+    "wide": TrainConfig(hidden=(512, 256), optimizer="adam", lr=0.001, batch_size=64, epochs=80, dropout=0.3, l2=0.0),
 }
 APP_PRESET = "wide"
 

@@ -25,13 +25,13 @@ class RunStarted:
 
 @dataclass(frozen=True)
 class BatchDone:
-    epoch: int           # 1-based
-    batch: int           # 1-based within the epoch
+    epoch: int  # 1-based
+    batch: int  # 1-based within the epoch
     batches_per_epoch: int
-    step: int            # 1-based over the whole run
+    step: int  # 1-based over the whole run
     loss: float
     lr: float
-    elapsed: float       # seconds since the run began, pauses excluded
+    elapsed: float  # seconds since the run began, pauses excluded
 
 
 @dataclass(frozen=True)
@@ -39,19 +39,19 @@ class EpochDone:
     """An epoch's end, or where a stop cut it short (``partial``): the
     validation numbers always describe ``snapshot``, the weights at that point."""
 
-    epoch: int           # 1-based
+    epoch: int  # 1-based
     epochs: int
     batches_done: int
     batches_per_epoch: int
     running_loss: float  # mean over the epoch's batches (with dropout, before each update)
     running_accuracy: float
-    val_loss: float      # the whole validation set, with ``snapshot``
+    val_loss: float  # the whole validation set, with ``snapshot``
     val_accuracy: float
     best_val_accuracy: float
     best_epoch: int
     lr: float
     samples_per_second: float  # this epoch's training samples / its training-step time
-    elapsed: float       # seconds since the run began, pauses excluded
+    elapsed: float  # seconds since the run began, pauses excluded
     snapshot: Any = field(repr=False, compare=False)
     val_probabilities: Any = field(repr=False, compare=False)  # (n_val, classes) float array
 
@@ -69,8 +69,10 @@ class Diverged:
 
     @property
     def message(self):
-        return (f"training diverged at epoch {self.epoch}, step {self.step}: loss {self.loss:g} "
-                f"with learning rate {self.lr:g}; kept the last good weights (try a smaller rate)")
+        return (
+            f"training diverged at epoch {self.epoch}, step {self.step}: loss {self.loss:g} "
+            f"with learning rate {self.lr:g}; kept the last good weights (try a smaller rate)"
+        )
 
 
 @dataclass(frozen=True)
@@ -78,12 +80,12 @@ class Finished:
     """The run's end. Its validation numbers are those of the last EpochDone
     (the same weights), or of the initial weights when no batch was done."""
 
-    reason: str          # "completed", "stopped" or "diverged"
+    reason: str  # "completed", "stopped" or "diverged"
     snapshot: Any = field(repr=False, compare=False)  # the final weights
-    epochs_done: int     # whole epochs
+    epochs_done: int  # whole epochs
     train_seconds: float  # time in training steps only
     samples_per_second: float
-    train_loss: float     # one pass with the final weights, no dropout (see above)
+    train_loss: float  # one pass with the final weights, no dropout (see above)
     train_accuracy: float
     val_loss: float
     val_accuracy: float

@@ -67,7 +67,7 @@ def logits(snapshot, x, batch_size=2048):
     """The output layer's values for the rows of ``x``, in slices so that
     large sets fit in memory."""
     x = np.asarray(x, dtype=snapshot.dtype)
-    parts = [trace(snapshot, x[start:start + batch_size])[-1].post for start in range(0, len(x), batch_size)]
+    parts = [trace(snapshot, x[start : start + batch_size])[-1].post for start in range(0, len(x), batch_size)]
     if not parts:
         return np.zeros((0, snapshot.architecture.classes), snapshot.dtype)
     return np.concatenate(parts)

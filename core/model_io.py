@@ -57,8 +57,16 @@ _DROPOUT = {item.name: item for item in TrainConfig.settings()}["dropout"]
 # What a damaged or hostile archive can raise while it is read: zipfile's own
 # errors, and those of the decompressors it calls (encrypted members raise
 # RuntimeError, unknown compression methods NotImplementedError).
-_ARCHIVE_ERRORS = (OSError, EOFError, ValueError, zipfile.BadZipFile, NotImplementedError, RuntimeError,
-                   zlib.error, lzma.LZMAError)
+_ARCHIVE_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    zipfile.BadZipFile,
+    NotImplementedError,
+    RuntimeError,
+    zlib.error,
+    lzma.LZMAError,
+)
 
 # The .npy versions: how their header length is stored, how the header is encoded.
 _NPY_MAGIC = b"\x93NUMPY"
@@ -145,6 +153,7 @@ def _reason(error):
 
 # ---- reading members -------------------------------------------------------
 
+
 def _read_member(path, archive, name, limit, what):
     """The member ``name`` (None if absent), refused unheard if its declared
     size is over ``limit``: zipfile never inflates past the declared size,
@@ -175,8 +184,8 @@ def _parse_header(stream):
     them with ast.literal_eval (no code runs) and accepts only a plain
     dtype string, which is all the format ever writes."""
     start = stream.read(len(_NPY_MAGIC) + 2)
-    version = tuple(start[len(_NPY_MAGIC):])
-    if start[:len(_NPY_MAGIC)] != _NPY_MAGIC or version not in _NPY_VERSIONS:
+    version = tuple(start[len(_NPY_MAGIC) :])
+    if start[: len(_NPY_MAGIC)] != _NPY_MAGIC or version not in _NPY_VERSIONS:
         raise ValueError("no .npy header")
     length_format, encoding = _NPY_VERSIONS[version]
     (length,) = struct.unpack(length_format, stream.read(struct.calcsize(length_format)))
@@ -206,6 +215,7 @@ def _array(path, member, what):
 
 # ---- metadata --------------------------------------------------------------
 
+
 def _read_meta(path, archive):
     member = _read_member(path, archive, "meta", META_LIMIT, "the 'meta' record")
     if member is None:
@@ -213,15 +223,20 @@ def _read_meta(path, archive):
     if member.dtype.hasobject:
         raise _error(path, "the 'meta' record holds Python objects, which are never unpickled")
     if member.dtype.kind != "U" or member.shape != ():
-        raise _error(path, f"the 'meta' record is not text (it is an array of shape {printable(member.shape, 40)} "
-                           f"and dtype {printable(member.dtype, 40)})")
+        raise _error(
+            path,
+            f"the 'meta' record is not text (it is an array of shape {printable(member.shape, 40)} "
+            f"and dtype {printable(member.dtype, 40)})",
+        )
     meta = _parse_json(path, _array(path, member, "the 'meta' record"))
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _error(path, "not a digit-tui model")
     version = meta.get("version")
     if type(version) is not int or version != FORMAT_VERSION:  # True == 1, but is no version
-        raise _error(path, f"model format version {_show(version)} is not supported "
-                           f"(this digit-tui reads version {FORMAT_VERSION})")
+        raise _error(
+            path,
+            f"model format version {_show(version)} is not supported (this digit-tui reads version {FORMAT_VERSION})",
+        )
     return meta
 
 
@@ -275,13 +290,18 @@ def _read_pixel_scale(path, meta):
 
 # ---- architecture ------------------------------------------------------------
 
+
 def _read_architecture(path, meta):
     record = meta.get("architecture")
     if not isinstance(record, dict):
         raise _error(path, f"the 'architecture' record is {_show(record)}, not a mapping")
-    return Architecture(hidden=_read_hidden(path, record), activation=_read_activation(path, record),
-                        dropout=_read_dropout(path, record), inputs=_read_size(path, record, "inputs"),
-                        classes=_read_size(path, record, "classes"))
+    return Architecture(
+        hidden=_read_hidden(path, record),
+        activation=_read_activation(path, record),
+        dropout=_read_dropout(path, record),
+        inputs=_read_size(path, record, "inputs"),
+        classes=_read_size(path, record, "classes"),
+    )
 
 
 def _architecture_field(path, record, key):
@@ -295,12 +315,14 @@ def _read_hidden(path, record):
     if not isinstance(hidden, list):
         raise _error(path, f"architecture 'hidden': {_show(hidden)} is not a list of layer sizes")
     if len(hidden) > MAX_HIDDEN_LAYERS:
-        raise _error(path, f"architecture 'hidden': {len(hidden)} hidden layers, more than the {MAX_HIDDEN_LAYERS} "
-                           f"allowed")
+        raise _error(
+            path, f"architecture 'hidden': {len(hidden)} hidden layers, more than the {MAX_HIDDEN_LAYERS} allowed"
+        )
     for number, size in enumerate(hidden, 1):
         if type(size) is not int or not 1 <= size <= MAX_UNITS:  # type(): a bool is no size
-            raise _error(path, f"architecture 'hidden': layer {number} size {_show(size)} is not a whole number "
-                               f"in 1-{MAX_UNITS}")
+            raise _error(
+                path, f"architecture 'hidden': layer {number} size {_show(size)} is not a whole number in 1-{MAX_UNITS}"
+            )
     return tuple(hidden)
 
 
@@ -334,6 +356,7 @@ def _read_size(path, record, key):
 
 
 # ---- weights ---------------------------------------------------------------
+
 
 def _read_weights(path, archive, sizes):
     """One (W, b) pair per layer, all in the first weight's float dtype."""
@@ -375,8 +398,11 @@ def _check_weight_header(path, member, name, what, shape, sizes):
     if member.shape != shape:
         layer = int(name[1:]) + 1
         subject = f"layer {layer} has" if name[0] == "W" else f"layer {layer} biases have"
-        raise _error(path, f"{subject} shape {printable(member.shape, 60)}, but the architecture "
-                           f"{'-'.join(map(str, sizes))} needs {shape}")
+        raise _error(
+            path,
+            f"{subject} shape {printable(member.shape, 60)}, but the architecture "
+            f"{'-'.join(map(str, sizes))} needs {shape}",
+        )
 
 
 def _has_member(archive, name):

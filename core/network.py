@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .activations import ACTIVATIONS
 from .errors import ConfigError
 from .layers import Activation, Dense, Dropout
 from .losses import softmax_cross_entropy
-from .activations import ACTIVATIONS
 
 INITIALISERS = ("he", "xavier", "lecun", "uniform")
 
@@ -39,14 +39,23 @@ class Architecture:
         return "-".join(str(size) for size in self.sizes)
 
     def to_dict(self):
-        return {"hidden": list(self.hidden), "activation": self.activation,
-                "dropout": self.dropout, "inputs": self.inputs, "classes": self.classes}
+        return {
+            "hidden": list(self.hidden),
+            "activation": self.activation,
+            "dropout": self.dropout,
+            "inputs": self.inputs,
+            "classes": self.classes,
+        }
 
     @classmethod
     def from_dict(cls, values):
-        return cls(hidden=tuple(int(h) for h in values["hidden"]),
-                   activation=str(values["activation"]), dropout=float(values["dropout"]),
-                   inputs=int(values["inputs"]), classes=int(values["classes"]))
+        return cls(
+            hidden=tuple(int(h) for h in values["hidden"]),
+            activation=str(values["activation"]),
+            dropout=float(values["dropout"]),
+            inputs=int(values["inputs"]),
+            classes=int(values["classes"]),
+        )
 
 
 def initial_weights(sizes, scheme, rng, dtype=np.float32):
@@ -87,8 +96,7 @@ class Network:
 
     def __init__(self, architecture, weights, rng=None):
         if architecture.activation not in ACTIVATIONS:
-            raise ConfigError(f"unknown activation {architecture.activation!r}; "
-                              f"choose from {', '.join(ACTIVATIONS)}")
+            raise ConfigError(f"unknown activation {architecture.activation!r}; choose from {', '.join(ACTIVATIONS)}")
         self.architecture = architecture
         self.layers = []
         dropout_rng = rng if rng is not None else np.random.default_rng(0)

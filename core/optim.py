@@ -65,8 +65,8 @@ class Adam:
         b1, b2 = self.beta1, self.beta2
         # sqrt(v_hat) = sqrt(c (1 - b2) / (1 - b2^t)) = r sqrt(c), and m_hat = a (1 - b1) / (1 - b1^t), so
         # lr m_hat / (sqrt(v_hat) + eps) = step_size * a / (sqrt(c) + eps / r).
-        r = np.sqrt((1 - b2) / (1 - b2 ** self.t))
-        step_size = lr * (1 - b1) / ((1 - b1 ** self.t) * r)
+        r = np.sqrt((1 - b2) / (1 - b2**self.t))
+        step_size = lr * (1 - b1) / ((1 - b1**self.t) * r)
         eps = self.eps / r
         for param, grad, a, c, s in zip(self.params, self.grads, self.scaled_m, self.scaled_v, self.scratch):
             kind = param.dtype.type

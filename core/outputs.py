@@ -92,8 +92,7 @@ def _stat_or_none(path, what):
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as error:  # e.g. a symlink loop, or a folder we may not search
-        raise OutputError(f"{printable(path)}: cannot use it for the {what}: "
-                          f"{error.strerror or error}") from None
+        raise OutputError(f"{printable(path)}: cannot use it for the {what}: {error.strerror or error}") from None
 
 
 def _check_folder(path, what):
@@ -108,8 +107,7 @@ def _check_folder(path, what):
         problem = "is not a folder" if os.path.exists(folder) else "does not exist"
         raise OutputError(f"{printable(path)}: folder {shown_folder} {problem}")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{printable(path)}: cannot write the {what} in folder "
-                          f"{shown_folder}: permission denied")
+        raise OutputError(f"{printable(path)}: cannot write the {what} in folder {shown_folder}: permission denied")
 
 
 def _same_file(first, second):

@@ -100,7 +100,7 @@ def _epoch(run, epoch, lr, order, optimizer, x_train, y_train):
         if order is None:  # full batch: the whole set, as it is, no copy
             x_batch, y_batch = x_train, y_train
         else:
-            rows = order[batch * size:(batch + 1) * size]
+            rows = order[batch * size : (batch + 1) * size]
             x_batch, y_batch = x_train[rows], y_train[rows]
         loss, logits = run.network.loss_and_gradients(x_batch, y_batch, run.config.l2)
         if not math.isfinite(loss) or loss > DIVERGENCE_LOSS:
@@ -132,12 +132,22 @@ def _epoch_done(run, epoch, lr, tally, x_val, y_val):
     if val_accuracy > run.best_val_accuracy or run.best_epoch == 0:
         run.best_val_accuracy, run.best_epoch = val_accuracy, epoch
     run.last_epoch = EpochDone(
-        epoch=epoch, epochs=run.config.epochs, batches_done=tally.batches_done, batches_per_epoch=run.batches,
-        running_loss=tally.loss_sum / tally.samples, running_accuracy=tally.correct / tally.samples,
-        val_loss=_loss(val_logits, y_val), val_accuracy=val_accuracy,
-        best_val_accuracy=run.best_val_accuracy, best_epoch=run.best_epoch, lr=lr,
+        epoch=epoch,
+        epochs=run.config.epochs,
+        batches_done=tally.batches_done,
+        batches_per_epoch=run.batches,
+        running_loss=tally.loss_sum / tally.samples,
+        running_accuracy=tally.correct / tally.samples,
+        val_loss=_loss(val_logits, y_val),
+        val_accuracy=val_accuracy,
+        best_val_accuracy=run.best_val_accuracy,
+        best_epoch=run.best_epoch,
+        lr=lr,
         samples_per_second=tally.samples / tally.seconds if tally.seconds else 0.0,
-        elapsed=run.elapsed(), snapshot=run.snapshot, val_probabilities=softmax(val_logits))
+        elapsed=run.elapsed(),
+        snapshot=run.snapshot,
+        val_probabilities=softmax(val_logits),
+    )
     return run.last_epoch
 
 
@@ -151,10 +161,17 @@ def _finished(reason, run, x_train, y_train, x_val, y_val):
         val_loss, val_accuracy, val_probabilities = _evaluate(snapshot, x_val, y_val)
     speed = run.samples_seen / run.train_seconds if run.train_seconds else 0.0
     return Finished(
-        reason=reason, snapshot=snapshot, epochs_done=run.epochs_done,
-        train_seconds=run.train_seconds, samples_per_second=speed,
-        train_loss=_loss(train_logits, y_train), train_accuracy=_accuracy(train_logits, y_train),
-        val_loss=val_loss, val_accuracy=val_accuracy, val_probabilities=val_probabilities)
+        reason=reason,
+        snapshot=snapshot,
+        epochs_done=run.epochs_done,
+        train_seconds=run.train_seconds,
+        samples_per_second=speed,
+        train_loss=_loss(train_logits, y_train),
+        train_accuracy=_accuracy(train_logits, y_train),
+        val_loss=val_loss,
+        val_accuracy=val_accuracy,
+        val_probabilities=val_probabilities,
+    )
 
 
 def _evaluate(snapshot, x, labels):

@@ -62,12 +62,11 @@ def load(path, digest):
     if not enabled():
         return None
     try:
-        with open_source(_entry(path), allow_streams=False) as entry:
-            with np.load(entry.stream, allow_pickle=False) as archive:
-                if str(archive["key"]) != f"{digest}|{FORMAT}":
-                    return None
-                images = archive["images"]
-                labels = archive["labels"] if bool(archive["has_labels"]) else None
+        with open_source(_entry(path), allow_streams=False) as entry, np.load(entry.stream) as archive:
+            if str(archive["key"]) != f"{digest}|{FORMAT}":  # np.load never unpickles: allow_pickle is False
+                return None
+            images = archive["images"]
+            labels = archive["labels"] if bool(archive["has_labels"]) else None
     except (DataError, OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
     return Dataset(images, labels, path) if _plausible(images, labels) else None
@@ -79,8 +78,12 @@ def _plausible(images, labels):
         return False
     if labels is None:
         return True
-    return (labels.dtype == np.int64 and labels.shape == (len(images),)
-            and int(labels.min()) >= 0 and int(labels.max()) < CLASSES)
+    return (
+        labels.dtype == np.int64
+        and labels.shape == (len(images),)
+        and int(labels.min()) >= 0
+        and int(labels.max()) < CLASSES
+    )
 
 
 def store(path, digest, dataset):
@@ -92,7 +95,12 @@ def store(path, digest, dataset):
         os.makedirs(os.path.dirname(entry), exist_ok=True)
         labels = dataset.labels if dataset.labels is not None else np.zeros(0, np.int64)
         with atomic_write(entry) as stream:
-            np.savez(stream, key=np.array(f"{digest}|{FORMAT}"), images=dataset.images, labels=labels,
-                     has_labels=np.array(dataset.labels is not None))
+            np.savez(
+                stream,
+                key=np.array(f"{digest}|{FORMAT}"),
+                images=dataset.images,
+                labels=labels,
+                has_labels=np.array(dataset.labels is not None),
+            )
     except (OSError, DigitTuiError):  # no room, no permission, a special file where the entry goes
         pass

@@ -64,8 +64,9 @@ def _read_header(path, stream):
         raise DataError(f"{path}: not a text CSV file") from None
     if not text:
         rest = _peek_more(stream)
-        raise DataError(f"{path}: line 1 is blank; expected {TRAIN_HEADER_HINT}" if rest
-                        else f"{path}: the file is empty")
+        raise DataError(
+            f"{path}: line 1 is blank; expected {TRAIN_HEADER_HINT}" if rest else f"{path}: the file is empty"
+        )
     if any(ord(char) < 32 and char not in "\t\r\n" for char in text):
         raise DataError(f"{path}: not a text CSV file (it holds binary data)")
     return [name.strip().strip('"') for name in text.split(",")]
@@ -85,16 +86,19 @@ def _check_header(path, header):
     if header == PIXEL_COLUMNS:
         return False
     if header == [*PIXEL_COLUMNS, "label"]:
-        raise DataError(f"{path}: the label is the last column; Kaggle's layout puts it first "
-                        "('label,pixel0,...,pixel783')")
+        raise DataError(
+            f"{path}: the label is the last column; Kaggle's layout puts it first ('label,pixel0,...,pixel783')"
+        )
     if all(_is_number(name) for name in header):
         raise DataError(f"{path}: no header line; expected {TRAIN_HEADER_HINT}")
     expected = ["label", *PIXEL_COLUMNS] if header[:1] == ["label"] else PIXEL_COLUMNS
     for index, (found, wanted) in enumerate(zip(header, expected)):
         if found != wanted:
             raise DataError(f"{path}: header column {index + 1} is {printable(found, 40)!r}, expected {wanted!r}")
-    raise DataError(f"{path}: header has {len(header)} columns, expected {len(expected)} "
-                    f"({'label + ' if expected[0] == 'label' else ''}784 pixels)")
+    raise DataError(
+        f"{path}: header has {len(header)} columns, expected {len(expected)} "
+        f"({'label + ' if expected[0] == 'label' else ''}784 pixels)"
+    )
 
 
 def _is_number(text):

@@ -41,8 +41,10 @@ def check_pixels(dataset):
     if brightest == 0:
         raise DataError(f"{printable(dataset.source)}: every pixel is 0 (blank images)")
     if brightest == 1:
-        raise DataError(f"{printable(dataset.source)}: every pixel is 0 or 1 (a binarised dataset?); digit-tui "
-                        "reads greys 0-255 (ink 255): multiply the pixels by 255 first")
+        raise DataError(
+            f"{printable(dataset.source)}: every pixel is 0 or 1 (a binarised dataset?); digit-tui "
+            "reads greys 0-255 (ink 255): multiply the pixels by 255 first"
+        )
     return dataset
 
 
@@ -84,13 +86,19 @@ def split_dataset(dataset, val_fraction=0.2, seed=0):
     """Split a labelled dataset for training; needs at least 2 digits."""
     dataset.require_labels()
     if len(dataset) < 2:
-        raise DataError(f"{dataset.source}: has {len(dataset)} digit(s); training needs at least 2 "
-                        "(one to learn from, one to validate on)")
+        raise DataError(
+            f"{dataset.source}: has {len(dataset)} digit(s); training needs at least 2 "
+            "(one to learn from, one to validate on)"
+        )
     train_rows, val_rows = split_indices(dataset.labels, val_fraction, seed)
     if len(train_rows) == 0 or len(val_rows) == 0:
-        raise DataError(f"{dataset.source}: too few digits per class to split with validation fraction "
-                        f"{val_fraction:g}")
+        raise DataError(
+            f"{dataset.source}: too few digits per class to split with validation fraction {val_fraction:g}"
+        )
     return Split(
-        x_train=normalise(dataset.images[train_rows]), y_train=dataset.labels[train_rows],
-        x_val=normalise(dataset.images[val_rows]), y_val=dataset.labels[val_rows],
-        val_images=dataset.images[val_rows])
+        x_train=normalise(dataset.images[train_rows]),
+        y_train=dataset.labels[train_rows],
+        x_val=normalise(dataset.images[val_rows]),
+        y_val=dataset.labels[val_rows],
+        val_images=dataset.images[val_rows],
+    )

@@ -22,7 +22,7 @@ from core.files import kind_of, open_descriptor
 from core.text import printable
 
 GZIP_MAGIC = b"\x1f\x8b"
-MAX_STREAM_BYTES = 4 * 1024 ** 3  # what a pipe may deliver: far above any MNIST-like set
+MAX_STREAM_BYTES = 4 * 1024**3  # what a pipe may deliver: far above any MNIST-like set
 
 
 @dataclass
@@ -61,8 +61,10 @@ def open_source(path, allow_streams=True):
         if stat.S_ISREG(mode):
             return Source(path, os.fdopen(descriptor, "rb"), regular=True)
         if not (allow_streams and (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode))):
-            raise DataError(f"{printable(path)}: is a {kind_of(mode)}; the app reads regular files only "
-                            "(digit-tui train and predict read pipes)")
+            raise DataError(
+                f"{printable(path)}: is a {kind_of(mode)}; the app reads regular files only "
+                "(digit-tui train and predict read pipes)"
+            )
         stream = os.fdopen(descriptor, "rb")
     except BaseException:
         os.close(descriptor)
@@ -77,6 +79,6 @@ def _read_all(path, stream):
     while chunk := stream.read(16 * 1024 * 1024):
         size += len(chunk)
         if size > MAX_STREAM_BYTES:
-            raise DataError(f"{printable(path)}: delivers more than {MAX_STREAM_BYTES // 1024 ** 3} GiB")
+            raise DataError(f"{printable(path)}: delivers more than {MAX_STREAM_BYTES // 1024**3} GiB")
         parts.append(chunk)
     return b"".join(parts)

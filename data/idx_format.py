@@ -33,8 +33,7 @@ def load_idx(images, labels=None):
     if labels is not None:
         values = _read_idx(labels, expected_dims=1).astype(np.int64)
         if len(values) != len(pixels):
-            raise DataError(f"{printable(labels.path)}: has {len(values)} labels but {shown} has "
-                            f"{len(pixels)} images")
+            raise DataError(f"{printable(labels.path)}: has {len(values)} labels but {shown} has {len(pixels)} images")
         bad = np.flatnonzero(values > 9)
         if bad.size:
             raise DataError(f"{printable(labels.path)}: label {bad[0] + 1} is {values[bad[0]]}, not a digit 0-9")
@@ -52,8 +51,7 @@ def _read_idx(source, expected_dims):
         if not compressed:
             available = _size_of(source.stream) - 4 - 4 * expected_dims
             if available < size:
-                raise DataError(f"{path}: header promises {size} bytes of data but the file has "
-                                f"{max(available, 0)}")
+                raise DataError(f"{path}: header promises {size} bytes of data but the file has {max(available, 0)}")
         data = _read_exactly(path, stream, size)
     except (EOFError, zlib.error, gzip.BadGzipFile):
         raise DataError(f"{path}: the gzip data is truncated or corrupt") from None
@@ -73,8 +71,10 @@ def _read_header(path, stream, expected_dims):
     magic = stream.read(4)
     kind = "images" if expected_dims == 3 else "labels"
     if len(magic) < 4 or magic[:2] != b"\x00\x00" or magic[2] != 0x08 or magic[3] != expected_dims:
-        raise DataError(f"{path}: not an IDX {kind} file (wrong magic number {magic.hex() or 'none'}, "
-                        f"expected 000008{expected_dims:02x})")
+        raise DataError(
+            f"{path}: not an IDX {kind} file (wrong magic number {magic.hex() or 'none'}, "
+            f"expected 000008{expected_dims:02x})"
+        )
     raw = stream.read(4 * expected_dims)
     if len(raw) < 4 * expected_dims:
         raise DataError(f"{path}: the IDX header is truncated")

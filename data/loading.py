@@ -27,10 +27,22 @@ from .idx_format import load_idx
 from .npz_format import load_npz
 
 FOLDER_CANDIDATES = {
-    "train": ["train.csv", "train.csv.gz", "mnist.npz", "train-images-idx3-ubyte",
-              "train-images-idx3-ubyte.gz", "train-images.idx3-ubyte"],
-    "test": ["test.csv", "test.csv.gz", "mnist.npz", "t10k-images-idx3-ubyte",
-             "t10k-images-idx3-ubyte.gz", "t10k-images.idx3-ubyte"],
+    "train": [
+        "train.csv",
+        "train.csv.gz",
+        "mnist.npz",
+        "train-images-idx3-ubyte",
+        "train-images-idx3-ubyte.gz",
+        "train-images.idx3-ubyte",
+    ],
+    "test": [
+        "test.csv",
+        "test.csv.gz",
+        "mnist.npz",
+        "t10k-images-idx3-ubyte",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-images.idx3-ubyte",
+    ],
 }
 
 
@@ -73,7 +85,7 @@ def _load(source, part, allow_streams):
 
 
 def detect_format(path):
-    """"csv", "npz", "idx" or "idx-labels" for the file at ``path``, and
+    """ "csv", "npz", "idx" or "idx-labels" for the file at ``path``, and
     whether it is gzipped, from its first bytes."""
     with open_source(path) as source:
         return _detect(source), source.compressed
@@ -105,8 +117,9 @@ def _file_in_folder(folder, part):
         candidate = os.path.join(folder, name)
         if os.path.isfile(candidate):
             return candidate
-    raise DataError(f"{printable(folder)}: no dataset found in this folder (looked for "
-                    f"{', '.join(FOLDER_CANDIDATES[part])})")
+    raise DataError(
+        f"{printable(folder)}: no dataset found in this folder (looked for {', '.join(FOLDER_CANDIDATES[part])})"
+    )
 
 
 def _labels_beside(images_path):

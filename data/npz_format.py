@@ -13,8 +13,7 @@ from core.text import printable
 
 from .dataset import PIXELS, Dataset
 
-
-MAX_MEMBER_BYTES = 8 * 1024 ** 3  # far above 60,000 x 784 bytes; a larger claim is a bomb, not a dataset
+MAX_MEMBER_BYTES = 8 * 1024**3  # far above 60,000 x 784 bytes; a larger claim is a bomb, not a dataset
 
 
 def load_npz(source, part="train"):
@@ -30,8 +29,10 @@ def load_npz(source, part="train"):
                 part = "train"
             x_name, y_name = f"x_{part}", f"y_{part}"
             if x_name not in names:
-                raise DataError(f"{path}: has no '{x_name}' array (found: {', '.join(sorted(names)) or 'none'}); "
-                                "expected the Keras layout x_train, y_train[, x_test, y_test]")
+                raise DataError(
+                    f"{path}: has no '{x_name}' array (found: {', '.join(sorted(names)) or 'none'}); "
+                    "expected the Keras layout x_train, y_train[, x_test, y_test]"
+                )
             images = archive[x_name]
             labels = archive[y_name] if y_name in names else None
     except DataError:
@@ -44,8 +45,7 @@ def load_npz(source, part="train"):
         raise DataError(f"{path}: its arrays claim more memory than there is") from None
     except (OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
         raise DataError(f"{path}: not a readable .npz archive ({error})") from None
-    return Dataset(_check_images(path, x_name, images), _check_labels(path, y_name, labels, len(images)),
-                   source.path)
+    return Dataset(_check_images(path, x_name, images), _check_labels(path, y_name, labels, len(images)), source.path)
 
 
 def _check_member_sizes(path, stream):
@@ -53,15 +53,18 @@ def _check_member_sizes(path, stream):
     with zipfile.ZipFile(stream) as archive:
         for info in archive.infolist():
             if info.file_size > MAX_MEMBER_BYTES:
-                raise DataError(f"{path}: member {printable(info.filename, 40)!r} claims "
-                                f"{info.file_size:,} bytes, more than the {MAX_MEMBER_BYTES:,} allowed")
+                raise DataError(
+                    f"{path}: member {printable(info.filename, 40)!r} claims "
+                    f"{info.file_size:,} bytes, more than the {MAX_MEMBER_BYTES:,} allowed"
+                )
     stream.seek(0)
 
 
 def _check_images(path, name, images):
     if images.dtype.kind not in "uif" or images.ndim not in (2, 3) or images.size == 0:
-        raise DataError(f"{path}: '{name}' must be a numeric (N, 28, 28) or (N, 784) array, "
-                        f"got {images.dtype} {images.shape}")
+        raise DataError(
+            f"{path}: '{name}' must be a numeric (N, 28, 28) or (N, 784) array, got {images.dtype} {images.shape}"
+        )
     flat = images.reshape(len(images), -1)
     if flat.shape[1] != PIXELS:
         raise DataError(f"{path}: '{name}' images have {flat.shape[1]} pixels, expected 784 (28x28)")

@@ -15,7 +15,7 @@ def synthetic_digits(count=60, seed=0):
     images = rng.integers(0, 40, size=(count, 28, 28))
     for index, label in enumerate(labels):
         row, col = divmod(int(label), 4)
-        images[index, row * 7:row * 7 + 7, col * 7:col * 7 + 7] = 250
+        images[index, row * 7 : row * 7 + 7, col * 7 : col * 7 + 7] = 250
     return images.reshape(count, 784).astype(np.uint8), labels.astype(np.int64)
 
 

@@ -5,10 +5,10 @@ messages) instead of sleeping.
 """
 
 import numpy as np
+from helpers import settle, wait_until
 
 from core import TrainConfig
 from core.model_io import load_model
-from helpers import settle, wait_until
 from tui.app import DigitApp
 from tui.run_state import Phase
 from tui.settings_form import SettingsScreen
@@ -131,8 +131,10 @@ async def test_settings_form_validates_and_restarts(tiny_csv):
         await pilot.press("r")
         screen = app.screen
         assert isinstance(screen, SettingsScreen)
-        for text, message in (("-1", "learning rate: -1.0 is not a number in (0, 100]"),
-                              ("abc", "learning rate: 'abc' is not a number")):
+        for text, message in (
+            ("-1", "learning rate: -1.0 is not a number in (0, 100]"),
+            ("abc", "learning rate: 'abc' is not a number"),
+        ):
             screen.query_one("#lr").value = text
             screen.action_apply()
             await pilot.pause()
@@ -224,8 +226,9 @@ async def test_help_lists_every_binding(tiny_csv):
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(app, pilot)
         await pilot.press("question_mark")
-        text = "".join(app.screen.query_one(f"#{part}").render().plain
-                       for part in ("help-keys", "help-keys-2", "help-metrics"))
+        text = "".join(
+            app.screen.query_one(f"#{part}").render().plain for part in ("help-keys", "help-keys-2", "help-metrics")
+        )
         for binding in DigitApp.BINDINGS + BrowserView.BINDINGS + HistoryTable.BINDINGS + ConfusionGrid.BINDINGS:
             assert binding.tooltip in text, binding
         assert "samples/s" in text and "best val acc" in text

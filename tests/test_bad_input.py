@@ -8,12 +8,12 @@ import os
 
 import numpy as np
 import pytest
+from helpers import idx_bytes, kaggle_csv_text, synthetic_digits, write_idx_pair
 
 from core import Architecture, Network, save_model
-from helpers import idx_bytes, kaggle_csv_text, synthetic_digits, write_idx_pair
 from tui.app import DigitApp
-from tui.run_state import Phase
 from tui.cli import main
+from tui.run_state import Phase
 
 IMAGES, LABELS = synthetic_digits(30)
 CSV_LINES = kaggle_csv_text(IMAGES, LABELS).splitlines()
@@ -58,12 +58,18 @@ def unreadable(path, monkeypatch):
 DATA_CASES = {
     "empty file": (lambda t, m: csv_file(t, []), "the file is empty"),
     "header only": (lambda t, m: csv_file(t, CSV_LINES[:1]), "has a header but no rows"),
-    "wrong column count": (lambda t, m: csv_file(t, CSV_LINES[:4] + [CSV_LINES[4] + ",0"] + CSV_LINES[5:]),
-                           "row 4 has 786 values; the header has 785"),
-    "missing label column": (lambda t, m: csv_file(t, [",".join(l.split(",")[1:]) for l in CSV_LINES]),
-                             "has no labels"),
-    "extra label column": (lambda t, m: csv_file(t, ["label," + CSV_LINES[0]] + ["1," + l for l in CSV_LINES[1:]]),
-                           "header column 2 is 'label', expected 'pixel0'"),
+    "wrong column count": (
+        lambda t, m: csv_file(t, CSV_LINES[:4] + [CSV_LINES[4] + ",0"] + CSV_LINES[5:]),
+        "row 4 has 786 values; the header has 785",
+    ),
+    "missing label column": (
+        lambda t, m: csv_file(t, [",".join(line.split(",")[1:]) for line in CSV_LINES]),
+        "has no labels",
+    ),
+    "extra label column": (
+        lambda t, m: csv_file(t, ["label," + CSV_LINES[0]] + ["1," + line for line in CSV_LINES[1:]]),
+        "header column 2 is 'label', expected 'pixel0'",
+    ),
     "non-numeric cell": (lambda t, m: csv_file(t, cell(2, 3, "x7")), "row 2, column pixel2: 'x7' is not a number"),
     "NaN": (lambda t, m: csv_file(t, cell(3, 3, "NaN")), "row 3, column pixel2: missing value"),
     "inf": (lambda t, m: csv_file(t, cell(3, 4, "inf")), "row 3, column pixel3: inf is not a finite number"),
@@ -72,32 +78,50 @@ DATA_CASES = {
     "float pixel": (lambda t, m: csv_file(t, cell(5, 6, "0.5")), "row 5, column pixel5: 0.5 is not a whole number"),
     "label outside 0-9": (lambda t, m: csv_file(t, cell(6, 0, "10")), "row 6, column label: 10 is not a digit"),
     "single row": (lambda t, m: csv_file(t, CSV_LINES[:2]), "has 1 digit(s); training needs at least 2"),
-    "duplicated header": (lambda t, m: csv_file(t, CSV_LINES[:3] + CSV_LINES[:1] + CSV_LINES[3:]),
-                          "row 3, column label: 'label' is not a number"),
-    "truncated gzip": (lambda t, m: _write(t / "train.csv.gz", gzip.compress("\n".join(CSV_LINES).encode())[:2000]),
-                       "truncated"),
-    "gzip that is not CSV": (lambda t, m: _write(t / "train.csv.gz", gzip.compress(bytes(range(256)) * 8)),
-                             "not a text CSV file"),
-    "IDX wrong magic": (lambda t, m: _write(t / "train-images-idx3-ubyte", b"\x00\x00\x09\x03" + bytes(12)),
-                        "wrong magic number 00000903"),
+    "duplicated header": (
+        lambda t, m: csv_file(t, CSV_LINES[:3] + CSV_LINES[:1] + CSV_LINES[3:]),
+        "row 3, column label: 'label' is not a number",
+    ),
+    "truncated gzip": (
+        lambda t, m: _write(t / "train.csv.gz", gzip.compress("\n".join(CSV_LINES).encode())[:2000]),
+        "truncated",
+    ),
+    "gzip that is not CSV": (
+        lambda t, m: _write(t / "train.csv.gz", gzip.compress(bytes(range(256)) * 8)),
+        "not a text CSV file",
+    ),
+    "IDX wrong magic": (
+        lambda t, m: _write(t / "train-images-idx3-ubyte", b"\x00\x00\x09\x03" + bytes(12)),
+        "wrong magic number 00000903",
+    ),
     "IDX counts differ": (lambda t, m: _idx_mismatch(t), "has 25 labels but"),
-    "IDX claims a billion images": (lambda t, m: _write(t / "train-images-idx3-ubyte", bytes([0, 0, 8, 3])
-                                    + (10**9).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2),
-                                    "claims 1,000,000,000 items"),
+    "IDX claims a billion images": (
+        lambda t, m: _write(
+            t / "train-images-idx3-ubyte",
+            bytes([0, 0, 8, 3]) + (10**9).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2,
+        ),
+        "claims 1,000,000,000 items",
+    ),
     "npz without the arrays": (lambda t, m: _npz(t, images=IMAGES), "has no 'x_train' array"),
-    "npz with object arrays": (lambda t, m: _npz(t, x_train=np.array([None] * 3, dtype=object), y_train=LABELS[:3]),
-                               "refused (never unpickled)"),
+    "npz with object arrays": (
+        lambda t, m: _npz(t, x_train=np.array([None] * 3, dtype=object), y_train=LABELS[:3]),
+        "refused (never unpickled)",
+    ),
     "a directory": (lambda t, m: t, "no dataset found in this folder"),
     "no read permission": (lambda t, m: unreadable(csv_file(t, CSV_LINES), m), "permission denied"),
     "no such path": (lambda t, m: t / "missing.csv", "no such file or folder"),
 }
 
 MODEL_CASES = {
-    "model of another architecture": (lambda t, m: saved_model(t, W0=np.zeros((784, 9), np.float32)),
-                                      "layer 1 has shape (784, 9)"),
+    "model of another architecture": (
+        lambda t, m: saved_model(t, W0=np.zeros((784, 9), np.float32)),
+        "layer 1 has shape (784, 9)",
+    ),
     "model of another format version": (lambda t, m: saved_model(t, meta={"version": 7}), "version 7 is not supported"),
-    "truncated model": (lambda t, m: _write(t / "model.npz", saved_model(t).read_bytes()[:300]),
-                        "not a readable model file"),
+    "truncated model": (
+        lambda t, m: _write(t / "model.npz", saved_model(t).read_bytes()[:300]),
+        "not a readable model file",
+    ),
     "model path is a directory": (lambda t, m: t, "is a folder, expected a file"),
     "model without read permission": (lambda t, m: unreadable(saved_model(t), m), "permission denied"),
     "model that does not exist": (lambda t, m: t / "nope.npz", "no such file"),

@@ -3,10 +3,10 @@
 import json
 
 import pytest
-
-from core.network import Architecture
-from core.blas import available_cores, blas_threads, set_blas_threads, threads_for
 from helpers import write_csv
+
+from core.blas import available_cores, blas_threads, set_blas_threads, threads_for
+from core.network import Architecture
 from tui.cli import main
 
 needs_openblas = pytest.mark.skipif(blas_threads() is None, reason="NumPy's BLAS is not OpenBLAS here")
@@ -26,10 +26,10 @@ def test_thread_rule_from_the_measurements():
     counts = [Architecture(hidden=h).parameter_count for h in [(10,), (128,), (256, 128)]]
     assert counts == [7_960, 101_770, 235_146]
     # small steps keep one thread, large ones use every core (see core/blas.py)
-    assert threads_for(7_960, 64, cores=2) == 1            # 784-10-10, batch 64
-    assert threads_for(101_770, 128, cores=2) == 1         # 784-128-10, batch 128
-    assert threads_for(101_770, 512, cores=2) == 2         # 784-128-10, batch 512
-    assert threads_for(235_146, 128, cores=2) == 2         # 784-256-128-10, batch 128
+    assert threads_for(7_960, 64, cores=2) == 1  # 784-10-10, batch 64
+    assert threads_for(101_770, 128, cores=2) == 1  # 784-128-10, batch 128
+    assert threads_for(101_770, 512, cores=2) == 2  # 784-128-10, batch 512
+    assert threads_for(235_146, 128, cores=2) == 2  # 784-256-128-10, batch 128
     assert threads_for(235_146, 128, cores=1) == 1
 
 

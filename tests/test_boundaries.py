@@ -11,17 +11,21 @@ from data import SAMPLE_SHA256, sample_path
 
 
 def test_core_and_data_never_import_textual_or_rich():
-    code = ("import sys, core, data, core.training, data.loading; "
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')); "
-            "print(','.join(bad))")
+    code = (
+        "import sys, core, data, core.training, data.loading; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')); "
+        "print(','.join(bad))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
 
 
 def test_starting_the_cli_imports_neither_pandas_nor_textual():
-    code = ("import sys, tui.cli; tui.cli.build_parser(); "
-            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'textual'))))")
+    code = (
+        "import sys, tui.cli; tui.cli.build_parser(); "
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'textual'))))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""

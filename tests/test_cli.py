@@ -7,8 +7,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from helpers import write_csv
+
 from tui.cli import main
 
 FAST = ["--epochs", "2", "--hidden", "16"]
@@ -26,8 +26,7 @@ def train_csv(tmp_path, digits):
 def test_train_json_summary_and_saved_model(tmp_path, train_csv, capsys):
     model = tmp_path / "m.npz"
     metrics = tmp_path / "run.jsonl"
-    code = main(["train", "--data", str(train_csv), *FAST, "--save", str(model),
-                 "--metrics", str(metrics), "--json"])
+    code = main(["train", "--data", str(train_csv), *FAST, "--save", str(model), "--metrics", str(metrics), "--json"])
     summary = last_json(capsys)
     assert code == 0
     for key in ("train_accuracy", "val_accuracy", "val_loss", "epochs", "train_seconds", "samples_per_second"):
@@ -76,25 +75,28 @@ def test_predict_writes_a_kaggle_submission(tmp_path, train_csv, digits, capsys)
     assert all(0 <= int(line.split(",")[1]) <= 9 for line in lines[1:])
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["train", "--lr", "-1"], "argument --lr: -1.0 is not a number in (0, 100]"),
-    (["train", "--epochs", "0"], "argument --epochs: 0 is not a whole number in [1, 100000]"),
-    (["train", "--hidden", "a,b"], "'a,b' is not comma-separated sizes"),
-    (["train", "--hidden", "0"], "argument --hidden: '0' is not comma-separated sizes of 1-4096 units"),
-    (["train", "--hidden", "100000000"], "'100000000' is not comma-separated sizes"),
-    (["train", "--l2", "inf"], "argument --l2: inf is not a number in [0, 1]"),
-    (["train", "--val-fraction", "1.5"], "argument --val-fraction: 1.5 is not a number in (0, 1)"),
-    (["train", "--step-every", "0"], "argument --step-every: 0 is not a whole number"),
-    (["train", "--gamma", "2"], "argument --gamma: 2.0 is not a number in (0, 1]"),
-    (["train", "--save", ""], "the model path is empty"),
-    (["train", "--metrics", " "], "the metrics log path is empty"),
-    (["train", "--save", "/no/such/folder/m.npz"], "folder /no/such/folder does not exist"),
-    (["train", "--save", "[red]m[b].npz", "--data", "[red]m[b].npz"], "[red]m[b].npz: is also an input (--data)"),
-    (["--save", "/no/such/folder/m.npz"], "folder /no/such/folder does not exist"),
-    (["train", "--data", "/no/such/file.csv"], "/no/such/file.csv: no such file"),
-    (["evaluate", "--model", "/no/such/model.npz"], "/no/such/model.npz: no such file"),
-    (["train", "--optimizer", "rmsprop"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--lr", "-1"], "argument --lr: -1.0 is not a number in (0, 100]"),
+        (["train", "--epochs", "0"], "argument --epochs: 0 is not a whole number in [1, 100000]"),
+        (["train", "--hidden", "a,b"], "'a,b' is not comma-separated sizes"),
+        (["train", "--hidden", "0"], "argument --hidden: '0' is not comma-separated sizes of 1-4096 units"),
+        (["train", "--hidden", "100000000"], "'100000000' is not comma-separated sizes"),
+        (["train", "--l2", "inf"], "argument --l2: inf is not a number in [0, 1]"),
+        (["train", "--val-fraction", "1.5"], "argument --val-fraction: 1.5 is not a number in (0, 1)"),
+        (["train", "--step-every", "0"], "argument --step-every: 0 is not a whole number"),
+        (["train", "--gamma", "2"], "argument --gamma: 2.0 is not a number in (0, 1]"),
+        (["train", "--save", ""], "the model path is empty"),
+        (["train", "--metrics", " "], "the metrics log path is empty"),
+        (["train", "--save", "/no/such/folder/m.npz"], "folder /no/such/folder does not exist"),
+        (["train", "--save", "[red]m[b].npz", "--data", "[red]m[b].npz"], "[red]m[b].npz: is also an input (--data)"),
+        (["--save", "/no/such/folder/m.npz"], "folder /no/such/folder does not exist"),
+        (["train", "--data", "/no/such/file.csv"], "/no/such/file.csv: no such file"),
+        (["evaluate", "--model", "/no/such/model.npz"], "/no/such/model.npz: no such file"),
+        (["train", "--optimizer", "rmsprop"], "invalid choice"),
+    ],
+)
 def test_bad_input_exits_2_with_one_line(argv, message, capsys):
     with pytest.raises(SystemExit) as exited:
         code = main(argv)
@@ -109,6 +111,7 @@ def test_output_paths_are_checked_before_any_training(tmp_path, train_csv, monke
 
     def must_not_train(*args, **kwargs):
         raise AssertionError("training started before the output paths were checked")
+
     monkeypatch.setattr(tui.headless, "train", must_not_train)
     for flag in ("--save", "--metrics"):
         assert main(["train", "--data", str(train_csv), flag, str(tmp_path / "missing" / "out")]) == 2
@@ -132,6 +135,7 @@ def test_every_setting_has_a_flag_and_the_flags_match_the_form():
             assert item.range_text() in action.help
     args = parser.parse_args(["--step-every", "3", "--gamma", "0.25", "--init", "uniform"])
     from tui.options import config_from_args
+
     config = config_from_args(args)
     assert (config.step_every, config.gamma, config.init) == (3, 0.25, "uniform")
 
@@ -140,8 +144,9 @@ def test_real_console_script_exit_codes(tmp_path):
     """The installed entry point, as a user runs it: bad input is 2, no traceback."""
     bad = tmp_path / "train.csv"
     bad.write_text("hello\n")
-    result = subprocess.run([sys.executable, "-m", "tui", "train", "--data", str(bad)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", "train", "--data", str(bad)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("digit-tui: error: ") and str(bad) in result.stderr
     assert "Traceback" not in result.stderr
@@ -152,6 +157,7 @@ def test_unexpected_errors_exit_1(monkeypatch, capsys):
 
     def broken(args):
         raise RuntimeError("a bug")
+
     monkeypatch.setattr(tui.cli, "run_command", broken)
     assert main(["train"]) == 1
     assert "unexpected error" in capsys.readouterr().err

@@ -9,7 +9,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from helpers import synthetic_digits, write_csv
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -26,9 +25,17 @@ class Terminal:
         # COLUMNS, which a tmux server inherits from whoever started it and which
         # override the real window size for every program inside; and no CSV
         # cache, which would otherwise fill the user's cache folder.
-        tmux("new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height),
-             f"env -u COLORTERM -u LINES -u COLUMNS DIGIT_TUI_CACHE=off {env} {command}; "
-             "echo EXITED=$?; sleep 60")
+        tmux(
+            "new-session",
+            "-d",
+            "-s",
+            self.session,
+            "-x",
+            str(width),
+            "-y",
+            str(height),
+            f"env -u COLORTERM -u LINES -u COLUMNS DIGIT_TUI_CACHE=off {env} {command}; echo EXITED=$?; sleep 60",
+        )
 
     def screen(self):
         return tmux("capture-pane", "-p", "-t", self.session)
@@ -61,13 +68,16 @@ def command(tmp_path):
     return f"{launcher} --data {data} --epochs 5 --hidden 16 --batch-size 8"
 
 
-@pytest.mark.parametrize("env, size", [
-    ("TERM=xterm-256color", (80, 24)),
-    ("TERM=xterm-256color NO_COLOR=1", (120, 40)),
-    ("TERM=xterm", (80, 24)),                      # 16 colours
-    ("TERM=linux", (80, 24)),                      # the Linux console
-    ("TERM=xterm-256color LANG=C LC_ALL=C", (80, 24)),  # no UTF-8
-])
+@pytest.mark.parametrize(
+    "env, size",
+    [
+        ("TERM=xterm-256color", (80, 24)),
+        ("TERM=xterm-256color NO_COLOR=1", (120, 40)),
+        ("TERM=xterm", (80, 24)),  # 16 colours
+        ("TERM=linux", (80, 24)),  # the Linux console
+        ("TERM=xterm-256color LANG=C LC_ALL=C", (80, 24)),  # no UTF-8
+    ],
+)
 def test_train_browse_and_quit(command, env, size):
     terminal = Terminal(command, *size, env=env)
     try:

@@ -13,16 +13,20 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from helpers import idx_bytes, kaggle_csv_text, synthetic_digits
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import DataError
 from data import load_dataset
-from helpers import idx_bytes, kaggle_csv_text, synthetic_digits
 
 EXAMPLES = int(os.environ.get("DIGIT_TUI_FUZZ_EXAMPLES", "150"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 150,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=EXAMPLES <= 150,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 SECONDS_PER_EXAMPLE = 10
 PEAK_BYTES = 64 * 1024 * 1024  # inputs are at most a few kB: 64 MB means something ballooned
 
@@ -50,7 +54,7 @@ def mutated(draw, original):
         elif action == "insert":
             data[position:position] = draw(st.binary(min_size=1, max_size=16))
         elif action == "delete":
-            del data[position:position + draw(st.integers(1, 16))]
+            del data[position : position + draw(st.integers(1, 16))]
         else:
             del data[position:]
     return bytes(data)
@@ -129,9 +133,11 @@ def test_mutated_npz(tmp_path, data):
 
 
 @FUZZ
-@given(names=st.lists(st.sampled_from(["x_train", "y_train", "x_test", "other"]), unique=True),
-       shape=st.lists(st.integers(0, 30), min_size=1, max_size=3),
-       dtype=st.sampled_from(["uint8", "int64", "float32", "float64", "bool", "U3", "complex64"]))
+@given(
+    names=st.lists(st.sampled_from(["x_train", "y_train", "x_test", "other"]), unique=True),
+    shape=st.lists(st.integers(0, 30), min_size=1, max_size=3),
+    dtype=st.sampled_from(["uint8", "int64", "float32", "float64", "bool", "U3", "complex64"]),
+)
 def test_npz_with_any_arrays(tmp_path, names, shape, dtype):
     arrays = {name: np.zeros(shape, dtype=dtype) for name in names}
     path = tmp_path / "mnist.npz"
@@ -229,6 +235,7 @@ def test_model_weights_claiming_any_shape_are_refused_cheaply(tmp_path, rows, co
     npy = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + bytes(64)
     path = tmp_path / "model.npz"
     import zipfile
+
     with zipfile.ZipFile(path, "w") as archive:
         for name, array in arrays.items():
             buffer = io.BytesIO()

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import idx_bytes, kaggle_csv_text, synthetic_digits, write_csv
 
 from core import load_model, save_model
 from core.errors import DataError
 from core.inference import predict
 from core.network import Architecture, Network
 from data import cache, load_dataset, normalise
-from helpers import idx_bytes, kaggle_csv_text, synthetic_digits, write_csv
 from tui.cli import main
 from tui.session import evaluate_model
 
@@ -35,6 +35,7 @@ def call_in_thread(function, *args):
             result["value"] = function(*args)
         except BaseException as error:  # noqa: BLE001 - handed to the test
             result["error"] = error
+
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     thread.join(60)
@@ -46,6 +47,7 @@ def call_in_thread(function, *args):
 
 # ---- silent wrong results --------------------------------------------------------
 
+
 def test_rows_one_value_longer_than_the_header_are_refused_not_shifted(tmp_path, digits):
     lines = kaggle_csv_text(*digits).splitlines()
     shifted = [lines[0]] + [line + ",0" for line in lines[1:]]
@@ -54,8 +56,7 @@ def test_rows_one_value_longer_than_the_header_are_refused_not_shifted(tmp_path,
     with pytest.raises(DataError, match=r"row 1 has 786 values; the header has 785"):
         load_dataset(path)
     test = tmp_path / "test.csv"
-    test.write_text("\n".join([",".join(f"pixel{i}" for i in range(784))] +
-                              [",".join(["0"] * 785)] * 3) + "\n")
+    test.write_text("\n".join([",".join(f"pixel{i}" for i in range(784))] + [",".join(["0"] * 785)] * 3) + "\n")
     with pytest.raises(DataError, match=r"row 1 has 785 values; the header has 784"):
         load_dataset(test, part="test")
 
@@ -81,10 +82,12 @@ def test_a_cache_entry_is_checked_like_a_parsed_file(tmp_path, digits, damage):
     entry = os.path.join(cache.folder(), os.listdir(cache.folder())[0])
     with np.load(entry) as archive:
         stored = dict(archive)
-    bad = {"float images": dict(images=stored["images"].astype(np.float32)),
-           "negative labels": dict(labels=-stored["labels"]),
-           "count mismatch": dict(labels=stored["labels"][:-1]),
-           "other shape": dict(images=stored["images"][:, :100])}[damage]
+    bad = {
+        "float images": dict(images=stored["images"].astype(np.float32)),
+        "negative labels": dict(labels=-stored["labels"]),
+        "count mismatch": dict(labels=stored["labels"][:-1]),
+        "other shape": dict(images=stored["images"][:, :100]),
+    }[damage]
     stored.update(bad)
     np.savez(entry, **stored)
     loaded = load_dataset(path)
@@ -113,6 +116,7 @@ def test_a_file_that_changes_while_it_is_parsed_is_not_cached(tmp_path, digits, 
             stream.seek(-2, 2)
             stream.write(b"9\n")
         return dataset
+
     monkeypatch.setattr(data.loading, "load_csv", parse_then_edit)
     load_dataset(path)
     assert not os.path.exists(cache.folder()) or os.listdir(cache.folder()) == []
@@ -146,6 +150,7 @@ def test_a_model_is_evaluated_with_its_own_pixel_scale(tmp_path, digits):
 
 # ---- messages ----------------------------------------------------------------------
 
+
 def test_a_blank_first_line_is_not_an_empty_file(tmp_path, digits):
     path = tmp_path / "train.csv"
     path.write_text("\n" + kaggle_csv_text(*digits))
@@ -164,7 +169,7 @@ def test_a_label_in_the_last_column_says_so(tmp_path, digits):
 
 def test_a_label_close_to_a_whole_number_is_not_one(tmp_path, digits):
     lines = kaggle_csv_text(*digits).splitlines()
-    lines[2] = "2.9999999" + lines[2][lines[2].index(","):]
+    lines[2] = "2.9999999" + lines[2][lines[2].index(",") :]
     path = tmp_path / "train.csv"
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(DataError, match=r"row 2, column label: 2.9999999 is not a whole number"):
@@ -173,7 +178,7 @@ def test_a_label_close_to_a_whole_number_is_not_one(tmp_path, digits):
 
 def test_a_huge_cell_and_control_characters_give_one_short_line(tmp_path, digits, capsys):
     lines = kaggle_csv_text(*digits).splitlines()
-    lines[1] = "x" * 20_000_000 + lines[1][lines[1].index(","):]
+    lines[1] = "x" * 20_000_000 + lines[1][lines[1].index(",") :]
     path = tmp_path / "evil\x1b[31m\nname.csv"
     path.write_text("\n".join(lines) + "\n")
     assert main(["train", "--data", str(path), "--epochs", "1"]) == 2
@@ -182,6 +187,7 @@ def test_a_huge_cell_and_control_characters_give_one_short_line(tmp_path, digits
 
 
 # ---- hangs -----------------------------------------------------------------------------
+
 
 def test_the_app_refuses_a_fifo_without_blocking(tmp_path):
     fifo = tmp_path / "train.csv"
@@ -198,6 +204,7 @@ def test_the_command_line_reads_a_pipe_once(tmp_path, digits):
     def write():
         with open(fifo, "wb") as stream:
             stream.write(payload)
+
     writer = threading.Thread(target=write, daemon=True)
     writer.start()
     loaded = call_in_thread(load_dataset, str(fifo))
@@ -221,6 +228,7 @@ def test_a_model_that_is_a_fifo_is_refused_without_blocking(tmp_path):
 
 
 # ---- sizes that lie -------------------------------------------------------------------------
+
 
 def test_an_idx_header_claiming_huge_images_is_refused_before_reading(tmp_path):
     header = bytes([0, 0, 8, 3]) + struct.pack(">3I", 1, 1024, 1024)
@@ -264,8 +272,14 @@ def test_quitting_never_waits_on_a_worker_stuck_in_a_system_call(tmp_path):
         "    self.set_timer(0.5, self.action_quit)\n"
         "DigitApp.on_mount = on_mount\n"
         "from tui.cli import main\n"
-        "sys.exit(main(['--data', sys.argv[1]]))\n")
+        "sys.exit(main(['--data', sys.argv[1]]))\n"
+    )
     data = write_csv(tmp_path / "train.csv", *synthetic_digits(20))
-    result = subprocess.run([sys.executable, str(script), str(data)], cwd=ROOT, capture_output=True,
-                            timeout=120, env={**os.environ, "TERM": "dumb"})
+    result = subprocess.run(
+        [sys.executable, str(script), str(data)],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "TERM": "dumb"},
+    )
     assert result.returncode == 0, result.stderr[-500:]

@@ -5,10 +5,10 @@ import os
 
 import numpy as np
 import pytest
+from helpers import idx_bytes, kaggle_csv_text, synthetic_digits, write_csv, write_idx_pair
 
 from core.errors import DataError
-from data import detect_format, load_dataset, split_dataset, Dataset
-from helpers import idx_bytes, kaggle_csv_text, synthetic_digits, write_csv, write_idx_pair
+from data import Dataset, detect_format, load_dataset, split_dataset
 
 
 def check_same(dataset, images, labels):
@@ -46,8 +46,13 @@ def test_idx_pair(tmp_path, digits, compress):
 def test_npz_keras_layout_train_and_test(tmp_path, digits):
     images, labels = digits
     path = tmp_path / "mnist.npz"
-    np.savez(path, x_train=images.reshape(-1, 28, 28), y_train=labels,
-             x_test=images[:10].reshape(-1, 28, 28), y_test=labels[:10])
+    np.savez(
+        path,
+        x_train=images.reshape(-1, 28, 28),
+        y_train=labels,
+        x_test=images[:10].reshape(-1, 28, 28),
+        y_test=labels[:10],
+    )
     check_same(load_dataset(path), images, labels)
     check_same(load_dataset(path, part="test"), images[:10], labels[:10])
 
@@ -72,13 +77,14 @@ def test_split_is_stratified_seeded_and_normalised(digits):
     dataset = Dataset(*digits, "synthetic")
     split = split_dataset(dataset, 0.2, seed=3)
     assert len(split.y_val) == 10 and np.bincount(split.y_val).tolist() == [1] * 10
-    assert split.x_train.dtype == np.float32 and 0 <= split.x_train.min() and split.x_train.max() <= 1
+    assert split.x_train.dtype == np.float32 and split.x_train.min() >= 0 and split.x_train.max() <= 1
     again = split_dataset(dataset, 0.2, seed=3)
     assert np.array_equal(split.y_train, again.y_train) and np.array_equal(split.x_val, again.x_val)
     assert np.array_equal(split.val_images, (split.x_val * 255).round().astype(np.uint8))
 
 
 # ---- bad input: each gives one line naming the file -------------------------------
+
 
 def csv_with(tmp_path, mutate, digits, name="train.csv"):
     lines = kaggle_csv_text(*digits).splitlines()
@@ -93,6 +99,7 @@ def replace_cell(row, column, value):
         cells[column] = value
         lines[row] = ",".join(cells)
         return lines
+
     return mutate
 
 
@@ -106,12 +113,23 @@ CSV_CASES = {
     "negative pixel": (replace_cell(5, 2, "-1"), r"row 5, column pixel1: pixel value -1 is outside 0-255"),
     "float pixel": (replace_cell(1, 3, "12.5"), r"row 1, column pixel2: 12.5 is not a whole number"),
     "label out of range": (replace_cell(2, 0, "12"), r"row 2, column label: 12 is not a digit 0-9"),
-    "extra value": (lambda lines: lines[:3] + [lines[3] + ",7"] + lines[4:], r"row 3 has 786 values; the header has 785"),
+    "extra value": (
+        lambda lines: lines[:3] + [lines[3] + ",7"] + lines[4:],
+        r"row 3 has 786 values; the header has 785",
+    ),
     "no header": (lambda lines: lines[1:], "no header line"),
-    "wrong header": (lambda lines: [lines[0].replace("pixel7,", "pixelX,")] + lines[1:],
-                     r"header column 9 is 'pixelX', expected 'pixel7'"),
-    "missing column": (lambda lines: [",".join(l.split(",")[:-1]) for l in lines], "header has 784 columns, expected 785"),
-    "duplicated header": (lambda lines: lines[:2] + [lines[0]] + lines[2:], r"row 2, column label: 'label' is not a number"),
+    "wrong header": (
+        lambda lines: [lines[0].replace("pixel7,", "pixelX,")] + lines[1:],
+        r"header column 9 is 'pixelX', expected 'pixel7'",
+    ),
+    "missing column": (
+        lambda lines: [",".join(line.split(",")[:-1]) for line in lines],
+        "header has 784 columns, expected 785",
+    ),
+    "duplicated header": (
+        lambda lines: lines[:2] + [lines[0]] + lines[2:],
+        r"row 2, column label: 'label' is not a number",
+    ),
 }
 
 
@@ -130,12 +148,17 @@ def test_bom_and_windows_line_endings_are_fine(tmp_path, digits):
     check_same(load_dataset(path), *digits)
 
 
-@pytest.mark.parametrize("setup, expected", [
-    (lambda p: p.write_bytes(b""), "the file is empty"),
-    (lambda p: p.write_bytes(gzip.compress(kaggle_csv_text(np.zeros((20, 784), int), [1] * 20).encode())[:300]),
-     "truncated"),
-    (lambda p: p.write_bytes(gzip.compress(os.urandom(2000))), "not a text CSV"),
-])
+@pytest.mark.parametrize(
+    "setup, expected",
+    [
+        (lambda p: p.write_bytes(b""), "the file is empty"),
+        (
+            lambda p: p.write_bytes(gzip.compress(kaggle_csv_text(np.zeros((20, 784), int), [1] * 20).encode())[:300]),
+            "truncated",
+        ),
+        (lambda p: p.write_bytes(gzip.compress(os.urandom(2000))), "not a text CSV"),
+    ],
+)
 def test_bad_files(tmp_path, setup, expected):
     path = tmp_path / "train.csv.gz"
     setup(path)
@@ -252,6 +275,7 @@ def test_csv_cache_hits_and_invalidation(tmp_path, digits, monkeypatch):
 
     def must_not_parse(*args):
         raise AssertionError("parsed again despite the cache")
+
     monkeypatch.setattr(data.loading, "load_csv", must_not_parse)
     check_same(load_dataset(path), *digits)  # from the cache
     images, labels = digits

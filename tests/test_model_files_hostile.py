@@ -41,13 +41,15 @@ def stream_member(path, name, header, nbytes, prefix=b""):
     """Append ``name``.npy: an .npy ``header``, ``prefix``, then ``nbytes`` of
     zeros, written in 1 MB pieces so the test itself stays small. Deflate
     shrinks the zeros to almost nothing: the file is small, the member huge."""
-    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive, \
-            archive.open(name + ".npy", "w") as stream:
+    with (
+        zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
+        archive.open(name + ".npy", "w") as stream,
+    ):
         npy.write_array_header_1_0(stream, header)
         stream.write(prefix)
         piece = bytes(MB)
         for start in range(0, nbytes, MB):
-            stream.write(piece[:min(MB, nbytes - start)])
+            stream.write(piece[: min(MB, nbytes - start)])
 
 
 def load_peak(path):
@@ -86,6 +88,7 @@ def refused(path, *words):
 
 
 # ---- decompression bombs and lying sizes -----------------------------------
+
 
 def test_a_huge_unused_member_is_never_read(tmp_path, opened):
     path = write_model(tmp_path / "model.npz", valid_arrays(tmp_path))
@@ -144,18 +147,21 @@ def central_entry(path, name):
     with zipfile.ZipFile(path) as archive:
         offset = archive.start_dir
     while True:
-        assert data[offset:offset + 4] == b"PK\x01\x02"
+        assert data[offset : offset + 4] == b"PK\x01\x02"
         name_length, extra_length, comment_length = struct.unpack_from("<HHH", data, offset + 28)
-        if data[offset + 46:offset + 46 + name_length] == name.encode():
+        if data[offset + 46 : offset + 46 + name_length] == name.encode():
             return offset
         offset += 46 + name_length + extra_length + comment_length
 
 
-@pytest.mark.parametrize("field_offset, value, case", [
-    (10, 99, "unknown compression method"),
-    (8, 1, "marked encrypted"),
-    (24, 100, "declared size smaller than the data"),
-])
+@pytest.mark.parametrize(
+    "field_offset, value, case",
+    [
+        (10, 99, "unknown compression method"),
+        (8, 1, "marked encrypted"),
+        (24, 100, "declared size smaller than the data"),
+    ],
+)
 def test_a_damaged_zip_record_is_one_line(tmp_path, field_offset, value, case):
     path = write_model(tmp_path / "model.npz", valid_arrays(tmp_path))
     entry = central_entry(path, "W0.npy")
@@ -191,6 +197,7 @@ def test_a_member_that_is_not_npy_is_one_line(tmp_path):
 
 
 # ---- malformed metadata ------------------------------------------------------
+
 
 def meta_with(arrays, **changes):
     """A copy of the meta dict with top-level keys replaced (None deletes)."""
@@ -305,6 +312,7 @@ def test_a_hostile_file_name_is_shown_escaped(tmp_path):
 
 # ---- pixel normalisation -----------------------------------------------------
 
+
 def test_the_stored_pixel_scale_is_exposed(tmp_path):
     arrays = valid_arrays(tmp_path)
     arrays["meta"] = meta_with(arrays, normalisation={"pixel_scale": 1})
@@ -324,6 +332,7 @@ def test_an_older_file_without_a_pixel_scale_divides_by_255(tmp_path, normalisat
 
 
 # ---- weight dtypes and values ------------------------------------------------
+
 
 @pytest.mark.parametrize("dtype", [np.float16, np.complex64, np.int32, np.bool_, np.longdouble])
 def test_weights_that_are_not_32_or_64_bit_floats_are_refused(tmp_path, dtype):

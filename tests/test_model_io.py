@@ -73,18 +73,21 @@ def meta_of(path, **changes):
     return np.array(json.dumps(meta))
 
 
-@pytest.mark.parametrize("case, expected", [
-    ("truncated", "not a readable model file"),
-    ("text", "not a model file"),
-    ("empty", "not a model file"),
-    ("future version", f"version 99 is not supported .*version {FORMAT_VERSION}"),
-    ("wrong shape", r"layer 1 has shape \(784, 5\)"),
-    ("missing layer", "layer 2 weights are missing"),
-    ("no meta", "no 'meta' record"),
-    ("other format", "not a digit-tui model"),
-    ("object array", "never unpickled"),
-    ("nan weights", "not finite"),
-])
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("truncated", "not a readable model file"),
+        ("text", "not a model file"),
+        ("empty", "not a model file"),
+        ("future version", f"version 99 is not supported .*version {FORMAT_VERSION}"),
+        ("wrong shape", r"layer 1 has shape \(784, 5\)"),
+        ("missing layer", "layer 2 weights are missing"),
+        ("no meta", "no 'meta' record"),
+        ("other format", "not a digit-tui model"),
+        ("object array", "never unpickled"),
+        ("nan weights", "not finite"),
+    ],
+)
 def test_bad_model_files_give_one_clear_line(saved, case, expected):
     if case == "truncated":
         saved.write_bytes(saved.read_bytes()[:200])

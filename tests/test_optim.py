@@ -22,8 +22,8 @@ def test_plain_gradient_descent_step():
 def test_momentum_accumulates_velocity():
     params, grads = one_param(1.0, 0.5)
     sgd = SGD(params, grads, momentum=0.9)
-    sgd.step(0.1)                    # v = 0.5,              w = 1 - 0.05      = 0.95
-    sgd.step(0.1)                    # v = 0.9*0.5 + 0.5 = 0.95, w = 0.95 - 0.095 = 0.855
+    sgd.step(0.1)  # v = 0.5,              w = 1 - 0.05      = 0.95
+    sgd.step(0.1)  # v = 0.9*0.5 + 0.5 = 0.95, w = 0.95 - 0.095 = 0.855
     assert sgd.velocity[0][0] == pytest.approx(0.95)
     assert params[0][0] == pytest.approx(0.855)
 
@@ -41,9 +41,9 @@ def test_adam_second_step_by_hand():
     adam.step(0.1)
     grads[0][0] = -1.0
     adam.step(0.1)
-    m = 0.9 * 0.1 + 0.1 * -1.0                 # -0.01
-    v = 0.999 * 0.001 + 0.001 * 1.0             # 0.001999
-    m_hat, v_hat = m / (1 - 0.9 ** 2), v / (1 - 0.999 ** 2)
+    m = 0.9 * 0.1 + 0.1 * -1.0  # -0.01
+    v = 0.999 * 0.001 + 0.001 * 1.0  # 0.001999
+    m_hat, v_hat = m / (1 - 0.9**2), v / (1 - 0.999**2)
     expected = -0.1 - 0.1 * m_hat / (math.sqrt(v_hat) + 1e-8)
     assert params[0][0] == pytest.approx(expected, rel=1e-6)
 

@@ -61,6 +61,7 @@ def umask():
 
 # --- atomic_write: permissions -------------------------------------------------
 
+
 def test_new_file_follows_umask_022(tmp_path, umask):
     umask(0o022)
     write(tmp_path / "model.npz")
@@ -103,6 +104,7 @@ def test_text_mode_still_works(tmp_path):
 
 
 # --- atomic_write: symlinks and special files -----------------------------------
+
 
 def test_symlink_stays_a_link_and_its_target_is_replaced(tmp_path):
     real = tmp_path / "real" / "model.npz"
@@ -199,19 +201,20 @@ def test_os_errors_still_propagate(tmp_path):
 
 # --- atomic_write: failures leave nothing behind --------------------------------
 
+
 @pytest.mark.parametrize("failure", [RuntimeError, KeyboardInterrupt])
 def test_temporary_file_removed_when_the_body_raises(tmp_path, failure):
     target = tmp_path / "model.npz"
     target.write_bytes(b"old")
-    with pytest.raises(failure):
-        with atomic_write(str(target)) as stream:
-            stream.write(b"half")
-            raise failure()
+    with pytest.raises(failure), atomic_write(str(target)) as stream:
+        stream.write(b"half")
+        raise failure()
     assert target.read_bytes() == b"old"
     assert leftovers(tmp_path) == []
 
 
 # --- check_output_path ----------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", ["", "   ", "\t\n", None])
 def test_empty_path_is_refused(path):
@@ -336,6 +339,7 @@ def test_expand_user_path(monkeypatch, tmp_path):
 
 
 # --- printable ------------------------------------------------------------------
+
 
 def test_printable_escapes_control_and_format_characters():
     assert printable("a\nb\rc\td") == "a\\nb\\rc\\td"

@@ -10,10 +10,10 @@ from tui.widgets import confusion_text
 
 def known_digit():
     image = np.zeros((28, 28), np.uint8)
-    image[0, 0] = 255          # top pixel of cell (0, 0) white, bottom black
-    image[1, 1] = 255          # bottom pixel of cell (0, 1) white
-    image[0:2, 2] = 128        # both pixels of cell (0, 2) mid grey
-    image[26:28, 27] = 255     # last cell of the last line white
+    image[0, 0] = 255  # top pixel of cell (0, 0) white, bottom black
+    image[1, 1] = 255  # bottom pixel of cell (0, 1) white
+    image[0:2, 2] = 128  # both pixels of cell (0, 2) mid grey
+    image[26:28, 27] = 255  # last cell of the last line white
     return image
 
 
@@ -47,8 +47,7 @@ def test_probability_bars_mark_the_prediction():
 
 
 def test_line_chart_has_labelled_axes():
-    chart = LineChart("loss", [("train", [2.0, 1.0, 0.5], "", "*"), ("val", [2.2, 1.5, 1.0], "", "o")],
-                      ascii_only=True)
+    chart = LineChart("loss", [("train", [2.0, 1.0, 0.5], "", "*"), ("val", [2.2, 1.5, 1.0], "", "o")], ascii_only=True)
     lines = [line.plain for line in chart.lines(40, 8)]
     assert lines[0].startswith("loss") and "* train" in lines[0] and "o val" in lines[0]
     assert lines[1].strip().startswith("2.20|") and lines[-2].strip().startswith("0.50|")
@@ -78,8 +77,7 @@ def test_line_chart_marks_cells_shared_by_both_series():
         cells = plot_cells(lines)
         assert cells.count(both) == len(values) and set(cells) == {" ", both}
         assert f"{both} both" in lines[0].plain
-        both_spans = [span for line in lines[1:-1] for span in line.spans
-                      if both in line.plain[span.start:span.end]]
+        both_spans = [span for line in lines[1:-1] for span in line.spans if both in line.plain[span.start : span.end]]
         assert both_spans and all(str(span.style) == "bold" for span in both_spans)
 
 
@@ -160,7 +158,7 @@ def last_digit_columns(text):
     columns = {}
     for true, line in enumerate(lines):
         for predicted in range(10):
-            cell = line[4 + 6 * predicted: 10 + 6 * predicted]
+            cell = line[4 + 6 * predicted : 10 + 6 * predicted]
             columns[true, predicted] = 4 + 6 * predicted + max(i for i, c in enumerate(cell) if c.isdigit())
     return columns
 
@@ -178,7 +176,7 @@ def test_confusion_numbers_stay_put_under_marks_and_cursor():
             moved = last_digit_columns(confusion_text(confusion, (true, predicted)))
             assert moved == reference, (true, predicted)
     for true, line in enumerate(plain.split("\n")[1:11]):
-        counts = [int(line[4 + 6 * p:10 + 6 * p].strip(" []!")) for p in range(10)]
+        counts = [int(line[4 + 6 * p : 10 + 6 * p].strip(" []!")) for p in range(10)]
         assert counts == confusion[true].tolist()
 
 
@@ -186,7 +184,7 @@ def test_confusion_cursor_on_a_marked_cell_stays_red():
     confusion = confusion_with({(3, 5): 30})
     text = confusion_text(confusion, (3, 5))
     line = text.plain.split("\n")[4]
-    assert line[4 + 6 * 5: 10 + 6 * 5] == "[  30]" and "!" not in line
+    assert line[4 + 6 * 5 : 10 + 6 * 5] == "[  30]" and "!" not in line
     styles = [str(span.style) for span in text.spans if span.start == 4 * 75 + 4 + 6 * 5]
     assert styles and "reverse" in styles[0] and "bold red" in styles[0]
 

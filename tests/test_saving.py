@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import synthetic_digits, write_csv
 
 from core import Architecture, Network, load_model, save_model
 from core.errors import ModelFileError
-from helpers import synthetic_digits, write_csv
 from tui.app import DigitApp
 from tui.cli import main
 from tui.session import write_submission
@@ -37,12 +37,15 @@ while True:
 
 def test_sigkill_during_saves_never_leaves_a_broken_model(tmp_path):
     target = tmp_path / "model.npz"
-    expected = [Network.create(Architecture(hidden=(1024, 1024)), "he", np.random.default_rng(seed))
-                .parameters()[0][0, :4] for seed in (0, 1)]
+    expected = [
+        Network.create(Architecture(hidden=(1024, 1024)), "he", np.random.default_rng(seed)).parameters()[0][0, :4]
+        for seed in (0, 1)
+    ]
     rng = np.random.default_rng(0)
-    for attempt in range(4):
-        saver = subprocess.Popen([sys.executable, "-c", SAVER, str(target)], cwd=ROOT,
-                                 stdout=subprocess.PIPE, text=True)
+    for _attempt in range(4):
+        saver = subprocess.Popen(
+            [sys.executable, "-c", SAVER, str(target)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
         assert saver.stdout.readline().strip() == "saved"
         time.sleep(rng.uniform(0.0, 0.3))  # somewhere in the middle of a later save
         saver.send_signal(signal.SIGKILL)
@@ -67,8 +70,10 @@ def previous(tmp_path):
 def test_save_into_a_read_only_folder_keeps_the_previous_file(previous, monkeypatch):
     before = previous.read_bytes()
     if os.geteuid() == 0:  # root may write anywhere: give mkstemp the error a user gets
+
         def refuse(*args, **kwargs):
             raise PermissionError(errno.EACCES, "Permission denied")
+
         monkeypatch.setattr(tempfile, "mkstemp", refuse)
     else:
         previous.parent.chmod(0o500)
@@ -85,6 +90,7 @@ def test_save_onto_a_full_disk_keeps_the_previous_file(previous, monkeypatch):
 
     def disk_full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
+
     monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(ModelFileError, match="No space left on device"):
         save_model(previous, small_network((7,)).snapshot())
@@ -106,9 +112,27 @@ def test_ctrl_c_during_train_exits_130_with_no_model(tmp_path):
     images, labels = synthetic_digits(100)
     data = write_csv(tmp_path / "train.csv", images, labels)
     model, metrics = tmp_path / "model.npz", tmp_path / "run.jsonl"
-    process = subprocess.Popen([sys.executable, "-m", "tui", "train", "--data", str(data), "--epochs", "100000",
-                                "--save", str(model), "--metrics", str(metrics), "--json"],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tui",
+            "train",
+            "--data",
+            str(data),
+            "--epochs",
+            "100000",
+            "--save",
+            str(model),
+            "--metrics",
+            str(metrics),
+            "--json",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while not (metrics.exists() and metrics.read_text().count("\n") >= 2):  # training has begun
         assert time.monotonic() < deadline and process.poll() is None
@@ -123,8 +147,22 @@ def test_ctrl_c_during_train_exits_130_with_no_model(tmp_path):
 def test_divergence_in_the_cli(tmp_path, capsys):
     images, labels = synthetic_digits(60)
     data = write_csv(tmp_path / "train.csv", images, labels)
-    code = main(["train", "--data", str(data), "--optimizer", "sgd", "--lr", "100", "--epochs", "5",
-                 "--schedule", "constant", "--json"])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(data),
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "100",
+            "--epochs",
+            "5",
+            "--schedule",
+            "constant",
+            "--json",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 2
     assert "training diverged" in captured.err and "learning rate 100" in captured.err
@@ -144,8 +182,13 @@ async def test_divergence_and_a_failed_save_in_the_app(tmp_path):
         assert "diverged" in status.lower() and "learning rate 100" in status
         assert all(np.all(np.isfinite(w)) for pair in app.state.snapshot.weights for w in pair)
         state = app.state
-        app.save_weights(str(tmp_path / "no-such-folder" / "m.npz"), state.snapshot, state.snapshot_config,
-                         state.latest, state.source)
+        app.save_weights(
+            str(tmp_path / "no-such-folder" / "m.npz"),
+            state.snapshot,
+            state.snapshot_config,
+            state.latest,
+            state.source,
+        )
         await pilot.pause()
         assert not (tmp_path / "no-such-folder").exists()
         assert any("cannot save the model" in n.message for n in app._notifications)

@@ -25,7 +25,7 @@ from tui.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.terminal import close_app, launch_in_pty
+from bench.terminal import close_app, launch_in_pty  # noqa: E402 - bench/ is found through ROOT
 
 HANG_GUARD = 60  # seconds; the conditions hold within a second or two on any machine
 
@@ -104,8 +104,20 @@ def test_a_signal_ignored_at_start_stays_ignored(tiny_csv, monkeypatch, capsys):
 @pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_sigterm_or_sighup_during_train_unwinds_and_exits_128_plus_n(tiny_csv, tmp_path, signum, code):
     model, metrics = tmp_path / "out.npz", tmp_path / "m.jsonl"
-    process = cli("train", "--data", tiny_csv, "--epochs", 100000, "--save", model, "--metrics", metrics,
-                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = cli(
+        "train",
+        "--data",
+        tiny_csv,
+        "--epochs",
+        100000,
+        "--save",
+        model,
+        "--metrics",
+        metrics,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_until(lambda: metrics.exists() and metrics.read_text().count("\n") >= 2, process, "training")
         process.send_signal(signum)
@@ -146,9 +158,26 @@ sys.exit(main(sys.argv[1:]))
 
 def test_sigterm_in_the_middle_of_a_save_removes_the_temporary_file(tiny_csv, tmp_path):
     model = tmp_path / "out.npz"
-    result = subprocess.run([sys.executable, "-c", SAVE_THEN_SIGTERM, "train", "--data", tiny_csv,
-                             "--epochs", "1", "--json", "--save", str(model)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=HANG_GUARD * 2, check=False)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SAVE_THEN_SIGTERM,
+            "train",
+            "--data",
+            tiny_csv,
+            "--epochs",
+            "1",
+            "--json",
+            "--save",
+            str(model),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD * 2,
+        check=False,
+    )
     assert ".digit-tui-" in result.stdout  # the signal came while the temporary file existed
     assert result.returncode == 143
     assert result.stderr.splitlines() == ["digit-tui: terminated"]
@@ -241,11 +270,21 @@ def model(tiny_csv, tmp_path, capsys):
 @pytest.mark.parametrize("command", ["train", "evaluate", "evaluate --json"])
 def test_full_disk_on_stdout_is_one_line_and_status_2(command, tiny_csv, model):
     name, *flags = command.split()
-    args = (["--data", tiny_csv, "--epochs", "1", "--json"] if name == "train"
-            else ["--model", model, "--data", tiny_csv, *flags])
+    args = (
+        ["--data", tiny_csv, "--epochs", "1", "--json"]
+        if name == "train"
+        else ["--model", model, "--data", tiny_csv, *flags]
+    )
     with open("/dev/full", "w") as full:
-        result = subprocess.run([sys.executable, "-m", "tui", name, *map(str, args)], cwd=ROOT, stdout=full,
-                                stderr=subprocess.PIPE, text=True, timeout=HANG_GUARD * 2, check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "tui", name, *map(str, args)],
+            cwd=ROOT,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=HANG_GUARD * 2,
+            check=False,
+        )
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == "digit-tui: error: standard output: no space left on device"
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
@@ -258,8 +297,9 @@ def test_full_disk_on_stdout_is_one_line_and_status_2(command, tiny_csv, model):
 def test_output_into_a_closed_pipe_exits_141_quietly(command, tiny_csv, model):
     """`digit-tui evaluate | head -n 1` with head gone before the first line."""
     name, *flags = command.split()
-    args = (["--data", tiny_csv, "--epochs", "1"] if name == "train"
-            else ["--model", model, "--data", tiny_csv]) + flags
+    args = (
+        ["--data", tiny_csv, "--epochs", "1"] if name == "train" else ["--model", model, "--data", tiny_csv]
+    ) + flags
     process = cli(name, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process.stdout.close()  # the reader is gone before anything is written
     try:

@@ -6,9 +6,9 @@ Refresh after an intended change with: pytest tests/test_snapshots.py --snapshot
 """
 
 import pytest
+from helpers import synthetic_digits, write_csv
 
 from core import TrainConfig
-from helpers import synthetic_digits, write_csv
 from tui.app import DigitApp
 
 CONFIG = TrainConfig(hidden=(16,), epochs=4, batch_size=8, lr=0.003, schedule="constant")
@@ -27,13 +27,21 @@ def keys_after_training(*keys):
         await pilot.pause()
         await pilot.press(*keys)
         await pilot.pause(0.5)  # let the tab underline finish its animation
+
     return run_before
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-@pytest.mark.parametrize("view, keys", [("training", ()), ("browser", ("b", "right", "right")),
-                                        ("confusion", ("c", "down", "right")),
-                                        ("help", ("question_mark",)), ("settings", ("r", "tab"))])
+@pytest.mark.parametrize(
+    "view, keys",
+    [
+        ("training", ()),
+        ("browser", ("b", "right", "right")),
+        ("confusion", ("c", "down", "right")),
+        ("help", ("question_mark",)),
+        ("settings", ("r", "tab")),
+    ],
+)
 def test_view_snapshot(snap_compare, app, view, keys, size):
     """Each view, and the dialogs with their own footer and focus shown (the save
     dialog shows the working folder, which differs between machines: tests/test_trust.py

@@ -12,9 +12,9 @@ from textual.strip import Strip
 
 from core import TrainConfig
 from tui.app import DigitApp
+from tui.compact import join_segments
 from tui.render import LineChart, style_runs
 from tui.views import BrowserView
-from tui.compact import join_segments
 from tui.widgets import DigitArt, EpochChart, HistoryTable, LossSparkline
 
 TINY = TrainConfig(hidden=(16,), epochs=3, batch_size=8, lr=0.01, schedule="constant")
@@ -162,7 +162,6 @@ async def test_new_predictions_do_not_redraw_the_digit(tiny_csv, monkeypatch):
         await pilot.press("right")
         await pilot.pause()
         assert len(drawn) > before
-
 
 
 def test_an_idle_app_with_an_opened_model_sends_nothing(tmp_path, tiny_csv):

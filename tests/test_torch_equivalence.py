@@ -11,8 +11,12 @@ from core.optim import make_optimizer
 
 torch = pytest.importorskip("torch")
 
-TORCH_ACTIVATIONS = {"relu": lambda: torch.nn.ReLU(), "leaky_relu": lambda: torch.nn.LeakyReLU(0.01),
-                     "sigmoid": lambda: torch.nn.Sigmoid(), "tanh": lambda: torch.nn.Tanh()}
+TORCH_ACTIVATIONS = {
+    "relu": lambda: torch.nn.ReLU(),
+    "leaky_relu": lambda: torch.nn.LeakyReLU(0.01),
+    "sigmoid": lambda: torch.nn.Sigmoid(),
+    "tanh": lambda: torch.nn.Tanh(),
+}
 
 
 def twin_networks(activation):

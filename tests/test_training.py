@@ -5,8 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from core import (BatchDone, Diverged, EpochDone, Finished, RunControl, RunStarted, TrainConfig,
-                  preset, train)
+from core import BatchDone, Diverged, EpochDone, Finished, RunControl, RunStarted, TrainConfig, preset, train
 from core.errors import ConfigError
 from data import Dataset, load_dataset, split_dataset
 
@@ -40,8 +39,13 @@ def test_default_network_learns_the_bundled_sample(bundled):
 
 def test_seed_preset_reproduces_the_notebook_and_learns(bundled):
     config = preset("seed")
-    assert (config.hidden, config.init, config.optimizer, config.lr, config.epochs) == \
-        ((10,), "uniform", "gd", 0.10, 500)
+    assert (config.hidden, config.init, config.optimizer, config.lr, config.epochs) == (
+        (10,),
+        "uniform",
+        "gd",
+        0.10,
+        500,
+    )
     events = run(config, split_dataset(bundled, config.val_fraction, config.seed))
     assert sum(isinstance(e, BatchDone) for e in events) == 500  # one full batch per iteration
     assert events[-1].val_accuracy >= 0.80
@@ -113,17 +117,31 @@ def test_huge_learning_rate_diverges_and_keeps_the_last_good_weights(digits):
 
 
 def test_invalid_settings_are_refused(digits):
-    for bad in (dict(lr=-1.0), dict(epochs=0), dict(dropout=1.0), dict(val_fraction=1.5),
-                dict(optimizer="rmsprop"), dict(hidden=(0,))):
+    for bad in (
+        dict(lr=-1.0),
+        dict(epochs=0),
+        dict(dropout=1.0),
+        dict(val_fraction=1.5),
+        dict(optimizer="rmsprop"),
+        dict(hidden=(0,)),
+    ):
         with pytest.raises(ConfigError):
             run(TrainConfig(**bad), small_split(digits))
 
 
 def test_l2_and_dropout_and_every_optimiser_train(digits):
     for optimizer in ("gd", "sgd", "adam"):
-        config = TrainConfig(optimizer=optimizer, lr=0.05 if optimizer != "adam" else 0.01,
-                             epochs=30, batch_size=8, l2=1e-4, dropout=0.1, hidden=(32,),
-                             schedule="step", step_every=10)
+        config = TrainConfig(
+            optimizer=optimizer,
+            lr=0.05 if optimizer != "adam" else 0.01,
+            epochs=30,
+            batch_size=8,
+            l2=1e-4,
+            dropout=0.1,
+            hidden=(32,),
+            schedule="step",
+            step_every=10,
+        )
         finished = run(config, small_split(digits))[-1]
         assert finished.train_loss < 1.0, optimizer
 

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from helpers import settle, synthetic_digits, wait_until, write_csv
 from textual.geometry import Region
 from textual.widgets import Footer, ProgressBar, Tabs
 from textual.widgets._footer import FooterKey
@@ -13,7 +14,6 @@ from textual.widgets._footer import FooterKey
 from core import APP_PRESET, PRESETS, TrainConfig
 from core.inference import Snapshot, probabilities
 from core.model_io import load_model
-from helpers import settle, synthetic_digits, wait_until, write_csv
 from tui.app import DigitApp
 from tui.dialogs import ConfirmScreen, SaveScreen
 from tui.help import HelpScreen, key_sections
@@ -116,6 +116,7 @@ async def test_the_etas_show_a_time_and_the_run_bar_never_goes_back(tiny_csv):
         def record():
             seen.append(bar.progress)
             return len(app.state.history) >= 6
+
         await wait_until(pilot, record)
         for eta in ("#run-eta", "#epoch-eta"):
             assert re.fullmatch(r"ETA \d+:\d\d:\d\d", text_of(app, eta).strip()), text_of(app, eta)
@@ -141,8 +142,7 @@ async def test_save_while_training_pauses_and_keys_stay_in_the_dialog(tiny_csv, 
         await settle(app, pilot)
 
 
-async def test_save_dialog_expands_home_adds_npz_remembers_and_asks_before_replacing(
-        tiny_csv, tmp_path, monkeypatch):
+async def test_save_dialog_expands_home_adds_npz_remembers_and_asks_before_replacing(tiny_csv, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     app = DigitApp(TINY, data_path=tiny_csv)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -266,9 +266,11 @@ async def test_loading_a_new_run_empties_the_old_bars(tiny_csv):
 async def test_step_and_elapsed_follow_the_batches_not_the_epochs(tiny_csv):
     app = DigitApp(LONG.with_changes(batch_size=2), data_path=tiny_csv, feed_interval=0.02)
     async with app.run_test(size=(100, 30)) as pilot:
+
         def mid_epoch():
             progress = app.state.progress
             return progress is not None and 1 < progress.batch < progress.batches_per_epoch
+
         await wait_until(pilot, mid_epoch)
         await pilot.pause()
         step = app.state.progress.step
@@ -333,8 +335,23 @@ def test_saved_files_keep_the_umask(tmp_path, capsys):
     data = write_csv(tmp_path / "train.csv", images, labels)
     old = os.umask(0o022)
     try:
-        assert main(["train", "--data", str(data), "--epochs", "1", "--hidden", "8",
-                     "--save", str(tmp_path / "m.npz"), "--json"]) == 0
+        assert (
+            main(
+                [
+                    "train",
+                    "--data",
+                    str(data),
+                    "--epochs",
+                    "1",
+                    "--hidden",
+                    "8",
+                    "--save",
+                    str(tmp_path / "m.npz"),
+                    "--json",
+                ]
+            )
+            == 0
+        )
     finally:
         os.umask(old)
     assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o644

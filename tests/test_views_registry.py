@@ -4,6 +4,7 @@ app builds the tab, the key, the palette entries and the help from VIEWS."""
 import importlib
 
 import pytest
+from helpers import synthetic_digits, write_csv
 from textual.binding import Binding
 from textual.widgets import Label
 
@@ -11,7 +12,6 @@ import tui.app
 import tui.help
 import tui.views
 from core import TrainConfig
-from helpers import synthetic_digits, write_csv
 from tui.views import View, ViewSpec
 
 

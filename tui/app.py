@@ -49,8 +49,9 @@ class ViewTabs(TabbedContent):
 
 def view_bindings():
     """One key per registered view; shown on the tabs, which leaves the footer room."""
-    return [Binding(spec.key, f"show_view('{spec.id}')", spec.title, show=False, tooltip=spec.description)
-            for spec in VIEWS]
+    return [
+        Binding(spec.key, f"show_view('{spec.id}')", spec.title, show=False, tooltip=spec.description) for spec in VIEWS
+    ]
 
 
 class DigitApp(WorkerMixin, SaveMixin, App):
@@ -74,8 +75,17 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         Binding("q", "quit", "Quit", tooltip="Quit at once, even mid-epoch"),
     ]
 
-    def __init__(self, config=None, data_path=None, model_path=None, ascii_only=False,
-                 show_timing=True, feed_interval=0.5, blas_threads=None, save_path=None):
+    def __init__(
+        self,
+        config=None,
+        data_path=None,
+        model_path=None,
+        ascii_only=False,
+        show_timing=True,
+        feed_interval=0.5,
+        blas_threads=None,
+        save_path=None,
+    ):
         super().__init__()
         self.blas_threads, self.feed_interval = blas_threads, feed_interval
         self.data_path, self.save_path, self.initial_model = data_path, save_path, model_path
@@ -121,7 +131,8 @@ class DigitApp(WorkerMixin, SaveMixin, App):
             self.query_one("#too-small", Static).update(
                 f"digit-tui needs a window of at least {MIN_WIDTH}x{MIN_HEIGHT}; this one is "
                 f"{width}x{height}.\n\nPlease make the window larger (training goes on meanwhile).\n\n"
-                "q quits.")
+                "q quits."
+            )
 
     # ---- commands ------------------------------------------------------------
 
@@ -132,13 +143,17 @@ class DigitApp(WorkerMixin, SaveMixin, App):
             # Textual's own "Quit" command is already there; a key that does
             # nothing now (Pause after the run) is not offered.
             if binding.key != "q" and self.check_action(binding.action, ()) is True:
-                yield SystemCommand(binding.description, binding.tooltip,
-                                    lambda action=binding.action: self.run_action(action))
+                yield SystemCommand(
+                    binding.description, binding.tooltip, lambda action=binding.action: self.run_action(action)
+                )
         for spec in VIEWS:
             for binding in getattr(spec.view, "BINDINGS", []):
                 key = binding.key.split(",")[0]
-                yield SystemCommand(f"{spec.title}: {binding.tooltip} ({key})", f"Key: {key}",
-                                    lambda spec=spec, action=binding.action: self._run_in_view(spec.id, action))
+                yield SystemCommand(
+                    f"{spec.title}: {binding.tooltip} ({key})",
+                    f"Key: {key}",
+                    lambda spec=spec, action=binding.action: self._run_in_view(spec.id, action),
+                )
 
     def _run_in_view(self, view_id, action):
         self.action_show_view(view_id)

@@ -18,8 +18,14 @@ def run_app(args):
         check_output_path(args.save, "model", [("--data", args.data), ("--model", args.model)])
     from .app import DigitApp, ascii_wanted
 
-    app = DigitApp(config, data_path=args.data, model_path=args.model, ascii_only=ascii_wanted(args.ascii),
-                   blas_threads=args.blas_threads, save_path=args.save)
+    app = DigitApp(
+        config,
+        data_path=args.data,
+        model_path=args.model,
+        ascii_only=ascii_wanted(args.ascii),
+        blas_threads=args.blas_threads,
+        save_path=args.save,
+    )
     app.hard_exit_after = HARD_EXIT_SECONDS  # q never waits on a worker stuck in a system call
     with _quit_on_termination(app) as received:
         app.run(mouse=not args.no_mouse)

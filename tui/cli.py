@@ -34,9 +34,13 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser():
-    parser = OneLineParser(prog=PROGRAM, description=(
-        "Watch a from-scratch NumPy network learn handwritten digits. "
-        "With no command, opens the terminal app and starts training."))
+    parser = OneLineParser(
+        prog=PROGRAM,
+        description=(
+            "Watch a from-scratch NumPy network learn handwritten digits. "
+            "With no command, opens the terminal app and starts training."
+        ),
+    )
     add_training_flags(parser, default_preset=APP_PRESET)
     parser.add_argument("--model", metavar="M", help="open a saved model instead of training")
     parser.add_argument("--save", metavar="PATH", help="save the model (.npz) each time a run ends")
@@ -52,8 +56,9 @@ def build_parser():
 
     evaluate = commands.add_parser("evaluate", help="accuracy, per-class table and confusion matrix")
     evaluate.add_argument("--model", required=True, metavar="M")
-    evaluate.add_argument("--data", metavar="PATH",
-                          help="labelled data (default: the bundled sample's validation split)")
+    evaluate.add_argument(
+        "--data", metavar="PATH", help="labelled data (default: the bundled sample's validation split)"
+    )
     evaluate.add_argument("--json", action="store_true")
 
     predict = commands.add_parser("predict", help="write a Kaggle submission (ImageId,Label)")
@@ -175,8 +180,10 @@ def _run(args, signals):
             _say(f"{PROGRAM}: error: {printable(error, 400)}")
             return 2
         # a bug: say so in one line, keep the details for a report
-        _say(f"{PROGRAM}: unexpected error: {type(error).__name__}: {printable(error, 400)}\n"
-             "please report it with the command you ran")
+        _say(
+            f"{PROGRAM}: unexpected error: {type(error).__name__}: {printable(error, 400)}\n"
+            "please report it with the command you ran"
+        )
         return 1
 
 
@@ -232,5 +239,8 @@ def run_command(args):
         return run_app(args)
     from . import headless
 
-    return {"train": headless.train_command, "evaluate": headless.evaluate_command,
-            "predict": headless.predict_command}[args.command](args)
+    return {
+        "train": headless.train_command,
+        "evaluate": headless.evaluate_command,
+        "predict": headless.predict_command,
+    }[args.command](args)

@@ -47,4 +47,5 @@ def blank_fits(style, blank_style):
         return style == blank_style
     drawn_on = ("reverse", "underline", "underline2", "strike", "overline", "frame", "encircle", "blink")
     return style.bgcolor == blank_style.bgcolor and not any(
-        getattr(s, name) for s in (style, blank_style) for name in drawn_on)
+        getattr(s, name) for s in (style, blank_style) for name in drawn_on
+    )

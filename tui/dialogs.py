@@ -109,6 +109,7 @@ class SaveScreen(ModalScreen):
             def answered(yes):
                 if yes:
                     self.dismiss(path)
+
             self.app.push_screen(ConfirmScreen(question), answered)
         else:
             self.dismiss(path)

@@ -45,8 +45,16 @@ def throttled_messages(events, interval=0.2, clock=time.monotonic, cancelled=lam
 
 def _flush(epochs, batch, recent):
     if batch is not None:
-        yield BatchProgress(batch.epoch, batch.batch, batch.batches_per_epoch, batch.step,
-                            batch.loss, batch.lr, batch.elapsed, tuple(recent))
+        yield BatchProgress(
+            batch.epoch,
+            batch.batch,
+            batch.batches_per_epoch,
+            batch.step,
+            batch.loss,
+            batch.lr,
+            batch.elapsed,
+            tuple(recent),
+        )
     if epochs:
         records = [replace(epoch, snapshot=None, val_probabilities=None) for epoch in epochs]
         yield EpochsDone(records, epochs[-1].snapshot, epochs[-1].val_probabilities)

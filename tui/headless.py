@@ -77,7 +77,7 @@ def _metrics_log(path):
         yield None
         return
     try:
-        stream = open(path, "w", encoding="utf-8")
+        stream = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by the with below, errors named first
     except OSError as error:
         raise DigitTuiError(f"{printable(path)}: cannot write the metrics log: {error.strerror or error}") from None
 
@@ -106,8 +106,13 @@ def _metrics_log(path):
 
 
 def _run_training(config, split, console, metrics):
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[status]}"), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeRemainingColumn(),
+    )
     finished = diverged = None
     last_draw = 0.0
     with Progress(*columns, console=console, transient=False) as progress:
@@ -123,8 +128,10 @@ def _run_training(config, split, console, metrics):
                     _show_batch(progress, batch_task, label, event)
             elif isinstance(event, EpochDone):
                 _show_batch(progress, batch_task, label, last_batch)  # every batch drawn, even between redraws
-                status = (f"running loss {event.running_loss:.3f}  val acc {event.val_accuracy:.2%}  "
-                          f"{event.samples_per_second:,.0f}/s")
+                status = (
+                    f"running loss {event.running_loss:.3f}  val acc {event.val_accuracy:.2%}  "
+                    f"{event.samples_per_second:,.0f}/s"
+                )
                 progress.update(run_task, completed=event.epoch - event.partial, status=status)
                 if metrics:
                     metrics(event)
@@ -136,8 +143,13 @@ def _run_training(config, split, console, metrics):
 
 
 def _show_batch(progress, task, label, event):
-    progress.update(task, description=f"{label} {event.epoch}", total=event.batches_per_epoch,
-                    completed=event.batch, status=f"batch loss {event.loss:.3f}")
+    progress.update(
+        task,
+        description=f"{label} {event.epoch}",
+        total=event.batches_per_epoch,
+        completed=event.batch,
+        status=f"batch loss {event.loss:.3f}",
+    )
 
 
 def _same_path(first, second):
@@ -145,19 +157,32 @@ def _same_path(first, second):
 
 
 def _epoch_record(event):
-    return {"epoch": event.epoch, "partial": event.partial, "batches_done": event.batches_done,
-            "running_loss": event.running_loss, "running_accuracy": event.running_accuracy,
-            "val_loss": event.val_loss, "val_accuracy": event.val_accuracy, "lr": event.lr,
-            "samples_per_second": event.samples_per_second, "elapsed": event.elapsed}
+    return {
+        "epoch": event.epoch,
+        "partial": event.partial,
+        "batches_done": event.batches_done,
+        "running_loss": event.running_loss,
+        "running_accuracy": event.running_accuracy,
+        "val_loss": event.val_loss,
+        "val_accuracy": event.val_accuracy,
+        "lr": event.lr,
+        "samples_per_second": event.samples_per_second,
+        "elapsed": event.elapsed,
+    }
 
 
 def _summary(config, finished, saved_path):
     return {
-        "status": finished.reason, "architecture": config.architecture.describe(),
-        "optimizer": config.optimizer, "epochs": finished.epochs_done,
-        "train_accuracy": finished.train_accuracy, "train_loss": finished.train_loss,
-        "val_accuracy": finished.val_accuracy, "val_loss": finished.val_loss,
-        "train_seconds": finished.train_seconds, "samples_per_second": finished.samples_per_second,
+        "status": finished.reason,
+        "architecture": config.architecture.describe(),
+        "optimizer": config.optimizer,
+        "epochs": finished.epochs_done,
+        "train_accuracy": finished.train_accuracy,
+        "train_loss": finished.train_loss,
+        "val_accuracy": finished.val_accuracy,
+        "val_loss": finished.val_loss,
+        "train_seconds": finished.train_seconds,
+        "samples_per_second": finished.samples_per_second,
         "model": saved_path,
     }
 
@@ -170,8 +195,10 @@ def _print_summary(console, summary):
     table.add_row("accuracy", f"{summary['train_accuracy']:.2%}", f"{summary['val_accuracy']:.2%}")
     table.add_row("loss", f"{summary['train_loss']:.4f}", f"{summary['val_loss']:.4f}")
     console.print(table)
-    console.print(f"{summary['epochs']} epochs, {summary['train_seconds']:.2f} s in training steps, "
-                  f"{summary['samples_per_second']:,.0f} samples/s, {summary['blas_threads']} BLAS thread(s)")
+    console.print(
+        f"{summary['epochs']} epochs, {summary['train_seconds']:.2f} s in training steps, "
+        f"{summary['samples_per_second']:,.0f} samples/s, {summary['blas_threads']} BLAS thread(s)"
+    )
     if summary["model"]:
         console.print(Text(f"model saved to {summary['model']}"))  # a path is never markup
 
@@ -184,8 +211,14 @@ def evaluate_command(args):
             print(json.dumps(evaluation.to_json()))
             return 0
         console = _Console()
-        console.print(Text.assemble((args.model, "bold"), f" on {evaluation.source}: accuracy ",
-                                    (f"{evaluation.accuracy:.2%}", "bold"), f" of {len(evaluation.labels)} digits"))
+        console.print(
+            Text.assemble(
+                (args.model, "bold"),
+                f" on {evaluation.source}: accuracy ",
+                (f"{evaluation.accuracy:.2%}", "bold"),
+                f" of {len(evaluation.labels)} digits",
+            )
+        )
         console.print(_per_class_table(evaluation))
         console.print(_confusion_table(evaluation.confusion))
     return 0
@@ -206,8 +239,10 @@ def _confusion_table(confusion):
     for digit in range(10):
         table.add_column(str(digit), justify="right")
     for true in range(10):
-        cells = [f"[bold green]{n}[/]" if p == true else (f"[red]{n}[/]" if n else "·")
-                 for p, n in enumerate(confusion[true])]
+        cells = [
+            f"[bold green]{n}[/]" if p == true else (f"[red]{n}[/]" if n else "·")
+            for p, n in enumerate(confusion[true])
+        ]
         table.add_row(str(true), *cells)
     return table
 

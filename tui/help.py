@@ -15,10 +15,12 @@ from textual.widgets import Footer, Static
 from .views import VIEWS
 
 METRICS = [
-    ("running loss / acc", "mean cross-entropy and accuracy of the epoch's mini-batches, each taken before "
-                           "its update, with dropout (the table's loss, acc)"),
-    ("val loss / acc", "the same on the held-out validation digits, with the epoch's final weights; never "
-                       "trained on"),
+    (
+        "running loss / acc",
+        "mean cross-entropy and accuracy of the epoch's mini-batches, each taken before "
+        "its update, with dropout (the table's loss, acc)",
+    ),
+    ("val loss / acc", "the same on the held-out validation digits, with the epoch's final weights; never trained on"),
     ("best val acc", "the highest validation accuracy of this run so far, and its epoch"),
     ("learning rate", "the step size this epoch, after the schedule"),
     ("samples/s", "training digits per second of training steps (evaluation not counted)"),
@@ -26,18 +28,27 @@ METRICS = [
     ("ETA", "time left in the epoch and in the run, at the pace so far"),
     ("batch loss", "recent mini-batch losses; the line should trend down"),
     ("row 4*", "a partial epoch: training stopped in it; its numbers are the stopped weights'"),
-    ("confusion matrix", "row = true digit, column = prediction; the diagonal is right; the largest "
-                         "mistakes (ties too) are marked !"),
+    (
+        "confusion matrix",
+        "row = true digit, column = prediction; the diagonal is right; the largest mistakes (ties too) are marked !",
+    ),
 ]
 WIDE = 110  # from this width the help shows in two columns and fits 120x40 without scrolling
 
 
 def key_sections(app):
     """[(title, [(keys, description, tooltip)])]: everywhere, then each view."""
-    everywhere = list(app.BINDINGS) + [b for b in Screen.BINDINGS if b.action in ("app.focus_next",
-                                                                                "app.focus_previous")]
-    everywhere.append(Binding(app.COMMAND_PALETTE_BINDING, "command_palette", "Commands",
-                              tooltip="Every command, searchable (the theme too)"))
+    everywhere = list(app.BINDINGS) + [
+        b for b in Screen.BINDINGS if b.action in ("app.focus_next", "app.focus_previous")
+    ]
+    everywhere.append(
+        Binding(
+            app.COMMAND_PALETTE_BINDING,
+            "command_palette",
+            "Commands",
+            tooltip="Every command, searchable (the theme too)",
+        )
+    )
     sections = [("Everywhere", _rows(app, everywhere))]
     for spec in VIEWS:
         bindings = list(getattr(spec.view, "BINDINGS", []))
@@ -87,7 +98,7 @@ def split_sections(sections):
     for index, size in enumerate(sizes):
         total += size
         if total >= half:
-            return sections[:index + 1], sections[index + 1:]
+            return sections[: index + 1], sections[index + 1 :]
     return sections, []
 
 
@@ -111,13 +122,11 @@ class HelpScreen(ModalScreen):
         self.sections = sections
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="help-box"):
-            with VerticalScroll(id="help-scroll"):
-                with Grid(id="help-grid"):
-                    left, right = split_sections(self.sections)
-                    yield Static(keys_text(left), id="help-keys")
-                    yield Static(keys_text(right), id="help-keys-2")
-                    yield Static(metrics_text(), id="help-metrics")
+        with Vertical(classes="dialog", id="help-box"), VerticalScroll(id="help-scroll"), Grid(id="help-grid"):
+            left, right = split_sections(self.sections)
+            yield Static(keys_text(left), id="help-keys")
+            yield Static(keys_text(right), id="help-keys-2")
+            yield Static(metrics_text(), id="help-metrics")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self):

@@ -14,15 +14,30 @@ from core.errors import ConfigError
 def add_training_flags(parser, default_preset="default"):
     """One flag per setting, plus --data, --preset and --blas-threads."""
     group = parser.add_argument_group("training")
-    group.add_argument("--data", metavar="PATH",
-                       help="dataset file or folder (default: the bundled 5,000-digit sample)")
-    group.add_argument("--preset", choices=list(PRESETS), default=default_preset,
-                       help="starting settings, changed by the flags below (default: %(default)s)")
+    group.add_argument(
+        "--data", metavar="PATH", help="dataset file or folder (default: the bundled 5,000-digit sample)"
+    )
+    group.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        default=default_preset,
+        help="starting settings, changed by the flags below (default: %(default)s)",
+    )
     for item in TrainConfig.settings():
-        group.add_argument(item.flag, dest=item.name, type=_parser_for(item), metavar=item.metavar,
-                           choices=item.choices or None, help=f"{item.help}: {item.range_text()}")
-    group.add_argument("--blas-threads", type=_parser_for_threads(), metavar="N",
-                       help="threads for matrix products (default: by the size of a step; 1 in the app)")
+        group.add_argument(
+            item.flag,
+            dest=item.name,
+            type=_parser_for(item),
+            metavar=item.metavar,
+            choices=item.choices or None,
+            help=f"{item.help}: {item.range_text()}",
+        )
+    group.add_argument(
+        "--blas-threads",
+        type=_parser_for_threads(),
+        metavar="N",
+        help="threads for matrix products (default: by the size of a step; 1 in the app)",
+    )
 
 
 def _parser_for(item):

@@ -49,8 +49,11 @@ def probability_bars(probabilities, true_label, width=20, ascii_only=False):
     for digit, probability in enumerate(probabilities):
         filled = int(round(float(probability) * width))
         marker = "<" if digit == predicted else " "
-        style = "bold green" if digit == true_label == predicted else (
-            "bold red" if digit == predicted else ("bold" if digit == true_label else ""))
+        style = (
+            "bold green"
+            if digit == true_label == predicted
+            else ("bold red" if digit == predicted else ("bold" if digit == true_label else ""))
+        )
         text.append(f"{digit} ", style="bold" if digit == true_label else "")
         text.append(full * filled + blank * (width - filled), style=style or "dim")
         text.append(f" {float(probability):6.1%} {marker}".rstrip(), style=style)
@@ -112,8 +115,17 @@ class LineChart:
     as the curves meet and part.
     """
 
-    def __init__(self, title, series, y_range=None, ascii_only=False, y_format="{:.2f}", last_epoch=None,
-                 both=None, x_label="epoch"):
+    def __init__(
+        self,
+        title,
+        series,
+        y_range=None,
+        ascii_only=False,
+        y_format="{:.2f}",
+        last_epoch=None,
+        both=None,
+        x_label="epoch",
+    ):
         self.x_label = x_label
         self.title = title
         self.last_epoch = last_epoch  # the x axis's right label, when the series are a sample

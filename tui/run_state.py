@@ -18,16 +18,16 @@ from core.config import TrainConfig
 
 
 class Phase(Enum):
-    IDLE = "idle"            # nothing loaded yet
-    LOADING = "loading"      # reading the data or a model
+    IDLE = "idle"  # nothing loaded yet
+    LOADING = "loading"  # reading the data or a model
     TRAINING = "training"
     PAUSED = "paused"
-    STOPPING = "stopping"    # asked to stop; the worker ends within a batch
+    STOPPING = "stopping"  # asked to stop; the worker ends within a batch
     STOPPED = "stopped"
     COMPLETED = "completed"
     DIVERGED = "diverged"
-    FAILED = "failed"        # the run or the opening failed; see ``error``
-    OPENED = "opened"        # a saved model, not trained here
+    FAILED = "failed"  # the run or the opening failed; see ``error``
+    OPENED = "opened"  # a saved model, not trained here
 
     @property
     def active(self):
@@ -44,15 +44,15 @@ class Phase(Enum):
 class RunState:
     config: TrainConfig
     phase: Phase = Phase.IDLE
-    run_id: int = 0          # messages from an older run (before a restart) are ignored
-    source: str = ""         # the data's description
-    val_images: Any = None   # the validation digits (uint8 rows) and their labels
+    run_id: int = 0  # messages from an older run (before a restart) are ignored
+    source: str = ""  # the data's description
+    val_images: Any = None  # the validation digits (uint8 rows) and their labels
     val_labels: Any = None
     model_path: Optional[str] = None
     batches_per_epoch: int = 0
-    progress: Any = None     # the latest BatchProgress message
+    progress: Any = None  # the latest BatchProgress message
     history: list = field(default_factory=list)  # EpochDone records, without arrays
-    snapshot: Any = None     # the weights ``latest`` describes (core.inference.Snapshot)
+    snapshot: Any = None  # the weights ``latest`` describes (core.inference.Snapshot)
     snapshot_config: Optional[TrainConfig] = None  # the settings those weights were trained with
     val_probabilities: Any = None
     opened_val_accuracy: Optional[float] = None
@@ -95,8 +95,9 @@ def status_text(run, shown=None):
     if phase is Phase.TRAINING:
         return Text.assemble(("Training", "bold green"), f" {unit} {done}/{run.config.epochs} done - {what}")
     if phase is Phase.PAUSED:
-        return Text.assemble(("Paused", "bold yellow"), f" after {unit} {done}/{run.config.epochs} - "
-                             f"p resumes - {what}")
+        return Text.assemble(
+            ("Paused", "bold yellow"), f" after {unit} {done}/{run.config.epochs} - p resumes - {what}"
+        )
     if phase is Phase.STOPPING:
         return Text("Stopping...")
     if phase is Phase.FAILED:
@@ -122,8 +123,9 @@ def _ended_text(run, record, what):
     accuracy = f"val acc {record.val_accuracy:.2%}"
     if record.partial:
         where = f"in {unit} {record.epoch} ({record.batches_done}/{record.batches_per_epoch} batches)"
-        return Text.assemble((phase, "bold"), f" {where}: {accuracy} with the stopped weights "
-                             f"(row {record.epoch}* below) - {what}")
+        return Text.assemble(
+            (phase, "bold"), f" {where}: {accuracy} with the stopped weights (row {record.epoch}* below) - {what}"
+        )
     best = ""
     if record.best_val_accuracy > record.val_accuracy:
         best = f" (best {record.best_val_accuracy:.2%} at {unit} {record.best_epoch})"
@@ -132,7 +134,12 @@ def _ended_text(run, record, what):
 
 def _diverged_text(run, record, what):
     diverged, unit = run.diverged, run.unit
-    kept = "the initial weights" if record is None else (
-        f"the weights of {unit} {record.epoch}, val acc {record.val_accuracy:.2%}")
-    return Text.assemble(("Diverged", "bold red"), f" in {unit} {diverged.epoch} with learning rate "
-                         f"{diverged.lr:g}: kept {kept} - try a smaller rate - {what}")
+    kept = (
+        "the initial weights"
+        if record is None
+        else (f"the weights of {unit} {record.epoch}, val acc {record.val_accuracy:.2%}")
+    )
+    return Text.assemble(
+        ("Diverged", "bold red"),
+        f" in {unit} {diverged.epoch} with learning rate {diverged.lr:g}: kept {kept} - try a smaller rate - {what}",
+    )

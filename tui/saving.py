@@ -21,11 +21,15 @@ def weights_note(run):
         return f"The initial weights: no {unit} has finished yet."
     accuracy = f"val acc {record.val_accuracy:.2%}"
     if record.partial:
-        return (f"The stopped weights: {unit} {record.epoch}, {record.batches_done}/{record.batches_per_epoch} "
-                f"batches, {accuracy}.")
+        return (
+            f"The stopped weights: {unit} {record.epoch}, {record.batches_done}/{record.batches_per_epoch} "
+            f"batches, {accuracy}."
+        )
     if run.phase.running:
-        return (f"The weights after {unit} {record.epoch}/{run.config.epochs}, the latest finished, {accuracy}; "
-                "training is paused meanwhile.")
+        return (
+            f"The weights after {unit} {record.epoch}/{run.config.epochs}, the latest finished, {accuracy}; "
+            "training is paused meanwhile."
+        )
     return f"The weights after {unit} {record.epoch}, {accuracy}."
 
 

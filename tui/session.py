@@ -11,8 +11,8 @@ from core.blas import set_blas_threads, threads_for
 from core.config import TrainConfig
 from core.errors import ConfigError, DigitTuiError, ModelFileError
 from core.inference import predict
-from core.text import printable
 from core.metrics import accuracy, confusion_matrix, precision_recall
+from core.text import printable
 from data import load_dataset, normalise, split_dataset
 
 
@@ -35,14 +35,16 @@ class Evaluation:
         confusion = self.confusion
         precision, recall = precision_recall(confusion)
         support = confusion.sum(axis=1)
-        return [(digit, float(precision[digit]), float(recall[digit]), int(support[digit]))
-                for digit in range(10)]
+        return [(digit, float(precision[digit]), float(recall[digit]), int(support[digit])) for digit in range(10)]
 
     def to_json(self):
-        return {"accuracy": self.accuracy, "n": int(len(self.labels)), "source": self.source,
-                "confusion": self.confusion.tolist(),
-                "per_class": [{"digit": d, "precision": p, "recall": r, "support": s}
-                              for d, p, r, s in self.per_class()]}
+        return {
+            "accuracy": self.accuracy,
+            "n": int(len(self.labels)),
+            "source": self.source,
+            "confusion": self.confusion.tolist(),
+            "per_class": [{"digit": d, "precision": p, "recall": r, "support": s} for d, p, r, s in self.per_class()],
+        }
 
 
 def choose_blas_threads(requested, config, n_train, ui=False):

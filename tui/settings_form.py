@@ -29,19 +29,28 @@ class SettingsScreen(ModalScreen):
         with Vertical(id="settings-box", classes="dialog"):
             yield Label("Restart training with these settings", classes="dialog-title")
             # Not a focus stop of its own: Tab goes from field to field.
-            with VerticalScroll(id="settings-scroll", can_focus=False):
-                with Grid(id="settings-grid"):
-                    yield Label("preset")
-                    yield Select([(name, name) for name in PRESETS], prompt="(choose to fill in)", id="preset",
-                                 compact=True, tooltip="fills in every setting below from a preset")
-                    for item in TrainConfig.settings():
-                        yield Label(item.label)
-                        tooltip = f"{item.help}: {item.range_text()}"
-                        if item.kind == "choice":
-                            yield Select([(c, c) for c in item.choices], allow_blank=False, id=item.name,
-                                         compact=True, tooltip=tooltip)
-                        else:
-                            yield Input(id=item.name, compact=True, tooltip=tooltip)
+            with VerticalScroll(id="settings-scroll", can_focus=False), Grid(id="settings-grid"):
+                yield Label("preset")
+                yield Select(
+                    [(name, name) for name in PRESETS],
+                    prompt="(choose to fill in)",
+                    id="preset",
+                    compact=True,
+                    tooltip="fills in every setting below from a preset",
+                )
+                for item in TrainConfig.settings():
+                    yield Label(item.label)
+                    tooltip = f"{item.help}: {item.range_text()}"
+                    if item.kind == "choice":
+                        yield Select(
+                            [(c, c) for c in item.choices],
+                            allow_blank=False,
+                            id=item.name,
+                            compact=True,
+                            tooltip=tooltip,
+                        )
+                    else:
+                        yield Input(id=item.name, compact=True, tooltip=tooltip)
             yield Label("", id="settings-help", classes="dim", markup=False)
             yield Label("", id="settings-error", markup=False)
             with Horizontal(classes="dialog-buttons"):

@@ -120,11 +120,16 @@ class Prediction(CompactLines, Widget):
             return Text(f"true {label}   predicted: waiting for the first epoch", style="bold")
         predicted = int(np.argmax(probabilities))
         right = predicted == label
-        verdict = ("RIGHT" if right else "WRONG")
-        head = Text.assemble(("true ", "dim"), (str(label), "bold"), ("   predicted ", "dim"),
-                             (str(predicted), "bold"), "   ",
-                             (f" {verdict} ", "bold reverse green" if right else "bold reverse red"),
-                             (f"  {probabilities[predicted]:.0%} sure", "dim"))
+        verdict = "RIGHT" if right else "WRONG"
+        head = Text.assemble(
+            ("true ", "dim"),
+            (str(label), "bold"),
+            ("   predicted ", "dim"),
+            (str(predicted), "bold"),
+            "   ",
+            (f" {verdict} ", "bold reverse green" if right else "bold reverse red"),
+            (f"  {probabilities[predicted]:.0%} sure", "dim"),
+        )
         width = max(self.size.width - 14, 5)
         return Group(head, Text(""), probability_bars(probabilities, label, width, self.ascii_only))
 
@@ -136,8 +141,7 @@ class EpochChart(CompactLines, Widget):
     history = reactive(tuple, always_update=True)
     unit = "epoch"  # or "iteration": the x axis's label
 
-    def __init__(self, title, train_field, val_field, y_range=None, y_format="{:.2f}",
-                 ascii_only=False, **kwargs):
+    def __init__(self, title, train_field, val_field, y_range=None, y_format="{:.2f}", ascii_only=False, **kwargs):
         super().__init__(**kwargs)
         self.title, self.train_field, self.val_field = title, train_field, val_field
         self.y_range, self.y_format, self.ascii_only = y_range, y_format, ascii_only
@@ -149,10 +153,19 @@ class EpochChart(CompactLines, Widget):
         if len(history) > self.size.width > 0:
             picks = np.linspace(0, len(history) - 1, self.size.width).round().astype(int)
             history = [history[i] for i in picks]
-        series = [("running", [getattr(r, self.train_field) for r in history], "cyan", train_marker),
-                  ("val", [getattr(r, self.val_field) for r in history], "magenta", val_marker)]
-        chart = LineChart(self.title, series, self.y_range, self.ascii_only, self.y_format,
-                          last_epoch=len(self.history), x_label=self.unit)
+        series = [
+            ("running", [getattr(r, self.train_field) for r in history], "cyan", train_marker),
+            ("val", [getattr(r, self.val_field) for r in history], "magenta", val_marker),
+        ]
+        chart = LineChart(
+            self.title,
+            series,
+            self.y_range,
+            self.ascii_only,
+            self.y_format,
+            last_epoch=len(self.history),
+            x_label=self.unit,
+        )
         return Group(*chart.lines(self.size.width, self.size.height))
 
 

@@ -15,11 +15,11 @@ from .training import TrainingView
 
 @dataclass(frozen=True)
 class ViewSpec:
-    id: str           # the tab's id, and the argument of the app's show_view action
-    title: str        # the tab's label
-    key: str          # the key that shows the view
+    id: str  # the tab's id, and the argument of the app's show_view action
+    title: str  # the tab's label
+    key: str  # the key that shows the view
     description: str  # for the footer's tooltip, the palette and the help
-    view: type        # a View subclass, built with ViewOptions
+    view: type  # a View subclass, built with ViewOptions
 
 
 VIEWS = [

@@ -15,8 +15,11 @@ class ConfusionView(View):
     KEY_SOURCES = (ConfusionGrid,)
 
     def compose(self) -> ComposeResult:
-        yield Label("Rows: true digit. Columns: predicted. ! marks the largest mistakes.\n"
-                    "Arrows move the cursor [ ]; Enter browses the digits of its cell.", id="confusion-help")
+        yield Label(
+            "Rows: true digit. Columns: predicted. ! marks the largest mistakes.\n"
+            "Arrows move the cursor [ ]; Enter browses the digits of its cell.",
+            id="confusion-help",
+        )
         yield ConfusionGrid(id="confusion-grid")
 
     def focus_target(self):

@@ -25,8 +25,16 @@ class BrowserView(View, can_focus=True):
         Binding("M", "next_wrong(-1)", "Prev wrong", show=False, tooltip="Previous misclassified digit"),
         Binding("f", "cycle_filter", "Filter", tooltip="Filter: all, mistakes, least confident"),
         # One help line for the ten: same description and tooltip (see tui.help).
-        *[Binding(str(d), f"next_class({d})", "Next of digit", show=False,
-                  tooltip="Next digit whose true label is that key") for d in range(10)],
+        *[
+            Binding(
+                str(d),
+                f"next_class({d})",
+                "Next of digit",
+                show=False,
+                tooltip="Next digit whose true label is that key",
+            )
+            for d in range(10)
+        ],
     ]
 
     def __init__(self, options, **kwargs):
@@ -89,7 +97,9 @@ class BrowserView(View, can_focus=True):
             self._drawn_row = row
             self.query_one("#digit", DigitArt).image = None if row is None else self.images[row]
         probabilities = None if row is None or self.probabilities is None else self.probabilities[row]
-        self.query_one("#prediction", Prediction).state = None if row is None else (int(self.labels[row]), probabilities)
+        self.query_one("#prediction", Prediction).state = (
+            None if row is None else (int(self.labels[row]), probabilities)
+        )
         if self.labels is None:
             status = "Loading the validation digits..."
         elif row is None:

@@ -42,10 +42,17 @@ class TrainingView(View):
             yield (AsciiSparkline if self.options.ascii_only else LossSparkline)([], id="loss-spark")
         with Horizontal(id="curves"):
             with Vertical(id="charts"):
-                yield EpochChart("loss", "running_loss", "val_loss", ascii_only=self.options.ascii_only,
-                                 id="loss-chart")
-                yield EpochChart("accuracy", "running_accuracy", "val_accuracy", y_format="{:.0%}",
-                                 ascii_only=self.options.ascii_only, id="accuracy-chart")
+                yield EpochChart(
+                    "loss", "running_loss", "val_loss", ascii_only=self.options.ascii_only, id="loss-chart"
+                )
+                yield EpochChart(
+                    "accuracy",
+                    "running_accuracy",
+                    "val_accuracy",
+                    y_format="{:.0%}",
+                    ascii_only=self.options.ascii_only,
+                    id="accuracy-chart",
+                )
             yield HistoryTable(id="history", show_cursor=False, zebra_stripes=True)
 
     def on_mount(self):
@@ -152,7 +159,7 @@ class TrainingView(View):
             self._draw_status()
         if self._table_dirty and self.is_on_screen:
             self._table_dirty = False
-            new_records, self._rows_shown = history[self._rows_shown:], len(history)
+            new_records, self._rows_shown = history[self._rows_shown :], len(history)
             self._add_rows(new_records[-HISTORY_ROWS:])
             for chart in self.query(EpochChart):
                 chart.history = tuple(history)
@@ -160,10 +167,21 @@ class TrainingView(View):
 
     def _add_rows(self, records):
         self.query_one(HistoryTable).add_rows_following(
-            ((f"{record.epoch}{'*' if record.partial else ''}",
-              (f"{record.epoch}{'*' if record.partial else ''}", f"{record.running_loss:.3f}",
-               f"{record.running_accuracy:.1%}", f"{record.val_loss:.3f}", f"{record.val_accuracy:.1%}"))
-             for record in records), keep=HISTORY_ROWS)
+            (
+                (
+                    f"{record.epoch}{'*' if record.partial else ''}",
+                    (
+                        f"{record.epoch}{'*' if record.partial else ''}",
+                        f"{record.running_loss:.3f}",
+                        f"{record.running_accuracy:.1%}",
+                        f"{record.val_loss:.3f}",
+                        f"{record.val_accuracy:.1%}",
+                    ),
+                )
+                for record in records
+            ),
+            keep=HISTORY_ROWS,
+        )
 
     # ---- drawing -------------------------------------------------------------
 
@@ -192,9 +210,21 @@ class TrainingView(View):
         best = "-" if record is None else f"{record.best_val_accuracy:.2%} {unit}{record.best_epoch}"
         speed = f"{record.samples_per_second:,.0f}" if timing and record is not None else "-"
         elapsed = f"{progress.elapsed:.1f} s" if timing and progress is not None else "-"
-        grid.add_row("running loss", value("running_loss", "{:.4f}"), "val loss", value("val_loss", "{:.4f}"),
-                     "learning rate", value("lr", "{:.2g}"))
-        grid.add_row("running acc", value("running_accuracy", "{:.2%}"), "val acc", value("val_accuracy", "{:.2%}"),
-                     "samples/s", speed)
+        grid.add_row(
+            "running loss",
+            value("running_loss", "{:.4f}"),
+            "val loss",
+            value("val_loss", "{:.4f}"),
+            "learning rate",
+            value("lr", "{:.2g}"),
+        )
+        grid.add_row(
+            "running acc",
+            value("running_accuracy", "{:.2%}"),
+            "val acc",
+            value("val_accuracy", "{:.2%}"),
+            "samples/s",
+            speed,
+        )
         grid.add_row("best val acc", best, "step", str(progress.step) if progress else "-", "elapsed", elapsed)
         self.query_one("#metrics", Static).update(grid, layout=False)  # fixed size: no relayout
