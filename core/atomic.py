@@ -4,15 +4,18 @@ complete new one, never a half-written file, even if the process is killed."""
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO, Any
 
 from .outputs import not_regular_error
+from .types import StrPath
 
 NEW_FILE_MODE = 0o666  # what open() would ask for; the umask then narrows it
 
 
 @contextmanager
-def atomic_write(path, mode="wb"):
+def atomic_write(path: StrPath, mode: str = "wb", keep_partial: bool = False) -> Iterator[IO[Any]]:
     """Yield a file object in the target's folder; on success, fsync it and
     rename it over ``path`` (``os.replace`` is atomic within one file system).
     On any error (KeyboardInterrupt included) the temporary file is removed
@@ -23,10 +26,15 @@ def atomic_write(path, mode="wb"):
     FIFO, a socket, a folder) is refused with OutputError, without opening it.
     The new file gets the permission bits of the file it replaces, or those
     open() would give a new file. Other OSErrors propagate for callers to
-    wrap."""
+    wrap.
+
+    ``keep_partial``: on an error, what was written still replaces the target
+    (a log whose finished lines matter more than the old file); only a kill
+    leaves the old file, and the lines so far in the hidden temporary file."""
     target = os.path.realpath(path)
     permissions = _permissions_for(path, target)
     folder = os.path.dirname(target)
+    handle: int | None  # None once the stream below owns the descriptor
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".digit-tui-", suffix=".part")
     renamed = False
     try:
@@ -43,12 +51,14 @@ def atomic_write(path, mode="wb"):
     except BaseException:
         if handle is not None:
             os.close(handle)
-        if not renamed:
+        if not renamed and keep_partial:
+            os.replace(temporary, target)
+        elif not renamed:
             _remove_quietly(temporary)
         raise
 
 
-def _permissions_for(path, target):
+def _permissions_for(path: StrPath, target: str) -> int:
     """The mode bits the new file should get; refuses non-regular targets.
 
     Checked with stat, never open: opening a FIFO blocks until a reader comes,
@@ -62,7 +72,7 @@ def _permissions_for(path, target):
     return stat.S_IMODE(existing.st_mode)
 
 
-def _set_permissions(handle, permissions):
+def _set_permissions(handle: int, permissions: int) -> None:
     """mkstemp makes 0600 files; without this every save would silently turn
     a shared 0644 model into 0600. Best effort: some file systems (vfat, some
     FUSE mounts) refuse chmod, and keeping mkstemp's private 0600 is then the
@@ -73,7 +83,7 @@ def _set_permissions(handle, permissions):
         pass
 
 
-def current_umask():
+def current_umask() -> int:
     """The process umask. Linux reports it in /proc/self/status; the
     os.umask set-and-restore fallback briefly changes it for every thread,
     so a file another thread creates in that instant could get mode 0666."""
@@ -89,7 +99,7 @@ def current_umask():
     return old
 
 
-def _sync_folder(folder):
+def _sync_folder(folder: str) -> None:
     """Make the rename itself durable. Best effort: some systems and file
     systems cannot open or fsync a folder, and the data is already safe."""
     try:
@@ -104,7 +114,7 @@ def _sync_folder(folder):
         os.close(descriptor)
 
 
-def _remove_quietly(temporary):
+def _remove_quietly(temporary: str) -> None:
     try:
         os.unlink(temporary)
     except OSError:

@@ -9,16 +9,21 @@ so by returning None.
 
 import ctypes
 import os
+from collections.abc import Callable
+from typing import Any, TypeAlias
+
+# OpenBLAS's C functions as ctypes gives them: set_num_threads(int), get_num_threads().
+_Functions: TypeAlias = tuple[Callable[..., Any], Callable[..., Any]]
 
 _SYMBOLS = [  # NumPy 2 wheels bundle scipy-openblas with 64-bit integers
     ("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
     ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
     ("openblas_set_num_threads", "openblas_get_num_threads"),
 ]
-_functions = None
+_functions: _Functions | tuple[()] | None = None  # () once looked for and not found
 
 
-def _find():
+def _find() -> _Functions | None:
     """(setter, getter) from the first loaded library exporting them, or None."""
     import numpy  # noqa: F401  (loads the BLAS library)
 
@@ -38,20 +43,20 @@ def _find():
     return None
 
 
-def _blas():
+def _blas() -> _Functions | tuple[()]:
     global _functions
     if _functions is None:
         _functions = _find() or ()
     return _functions
 
 
-def blas_threads():
+def blas_threads() -> int | None:
     """Threads BLAS uses now, or None if it cannot be told."""
     functions = _blas()
     return int(functions[1]()) if functions else None
 
 
-def set_blas_threads(count):
+def set_blas_threads(count: int) -> bool:
     """Use ``count`` BLAS threads from now on; False if it cannot be set."""
     functions = _blas()
     if not functions:
@@ -60,7 +65,7 @@ def set_blas_threads(count):
     return True
 
 
-def available_cores():
+def available_cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:
@@ -75,7 +80,7 @@ def available_cores():
 PARALLEL_WORK = 20_000_000
 
 
-def threads_for(parameters, batch_size, cores=None):
+def threads_for(parameters: int, batch_size: int, cores: int | None = None) -> int:
     """BLAS threads for a step of ``batch_size`` samples through a network
     of ``parameters`` weights: one thread for small steps, every core for
     large ones. A fixed rule rather than a timing at start-up, so that the

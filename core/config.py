@@ -6,13 +6,14 @@ form, validation and help are all made from these declarations.
 """
 
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Self
 
 from .activations import ACTIVATIONS
 from .errors import ConfigError
 from .network import INITIALISERS, Architecture
 from .optim import OPTIMIZERS
 from .schedules import SCHEDULES
-from .settings import setting
+from .settings import Setting, SettingValue, setting
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class TrainConfig:
     """Everything that decides a run. ``batch_size`` is ignored by ``gd``,
     which always uses the whole training set as one batch."""
 
-    hidden: tuple = setting(
+    hidden: tuple[int, ...] = setting(
         (10,), "hidden layers", "hidden layer sizes, e.g. 10 or 256,128; none for no hidden layer", "hidden"
     )
     activation: str = setting(
@@ -74,47 +75,47 @@ class TrainConfig:
     seed: int = setting(0, "seed", "random seed: the same seed gives the same run", "int", low=0, high=2**32 - 1)
 
     @classmethod
-    def settings(cls):
+    def settings(cls) -> tuple[Setting, ...]:
         """Every setting, in declaration order, each knowing its field name."""
         return tuple(replace(f.metadata["setting"], name=f.name) for f in fields(cls))
 
     @property
-    def architecture(self):
+    def architecture(self) -> Architecture:
         return Architecture(hidden=tuple(self.hidden), activation=self.activation, dropout=self.dropout)
 
     @property
-    def full_batch(self):
+    def full_batch(self) -> bool:
         return self.optimizer == "gd"
 
-    def with_changes(self, **changes):
+    def with_changes(self, **changes: Any) -> Self:
         """A copy with the given fields replaced (None values are skipped)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         values = asdict(self)
         values["hidden"] = list(self.hidden)
         return values
 
     @classmethod
-    def from_dict(cls, values):
+    def from_dict(cls, values: object) -> Self:
         """Settings read from a model file: unknown keys are ignored, every
         known one is checked (ConfigError names the first bad one)."""
         if not isinstance(values, dict):
             raise ConfigError("the settings are not a mapping")
-        kept = {}
+        kept: dict[str, Any] = {}  # each value of its setting's type; validate() checks the ranges
         for item in cls.settings():
             if item.name in values:
                 kept[item.name] = _from_json(item, values[item.name])
         return cls(**kept).validate()
 
-    def validate(self):
+    def validate(self) -> Self:
         """Raise ConfigError for the first setting out of range; else return self."""
         for item in self.settings():
             item.check(getattr(self, item.name))
         return self
 
 
-def _from_json(item, value):
+def _from_json(item: Setting, value: object) -> SettingValue:
     """A JSON value as the setting's type, refusing what would only look right
     (true as 1, 2.5 epochs, a string of digits as a number)."""
     if item.kind == "hidden":
@@ -134,7 +135,7 @@ def _from_json(item, value):
     return value if item.kind == "int" else float(value)
 
 
-PRESETS = {
+PRESETS: dict[str, TrainConfig] = {
     # The classic notebook: 784-10-10, uniform init, full-batch GD, alpha 0.10, 500 iterations.
     "seed": TrainConfig(init="uniform", optimizer="gd", lr=0.10, epochs=500, schedule="constant", l2=0.0),
     # The same small network, trained the modern way: He init, Adam on
@@ -150,7 +151,7 @@ PRESETS = {
 APP_PRESET = "wide"
 
 
-def preset(name):
+def preset(name: str) -> TrainConfig:
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
     return PRESETS[name]

@@ -9,7 +9,7 @@ import time
 
 
 class RunControl:
-    def __init__(self):
+    def __init__(self) -> None:
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -17,24 +17,24 @@ class RunControl:
         self.paused_seconds = 0.0
 
     @property
-    def stop_requested(self):
+    def stop_requested(self) -> bool:
         return self._stop.is_set()
 
     @property
-    def paused(self):
+    def paused(self) -> bool:
         return not self._running.is_set()
 
-    def pause(self):
+    def pause(self) -> None:
         self._running.clear()
 
-    def resume(self):
+    def resume(self) -> None:
         self._running.set()
 
-    def stop(self):
+    def stop(self) -> None:
         self._stop.set()
         self._running.set()  # wake a paused run so that it can end
 
-    def wait_while_paused(self):
+    def wait_while_paused(self) -> None:
         """Block while paused; add the time spent to ``paused_seconds``."""
         if self._running.is_set():
             return

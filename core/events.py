@@ -10,17 +10,21 @@ over the training set with the final weights and no dropout, lower as a rule.
 """
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeAlias
+
+from .config import TrainConfig
+from .inference import Snapshot
+from .types import FloatArray
 
 
 @dataclass(frozen=True)
 class RunStarted:
-    config: Any
+    config: TrainConfig
     n_train: int
     n_val: int
     epochs: int
     batches_per_epoch: int
-    snapshot: Any = field(repr=False, compare=False)  # the initial weights (core.inference.Snapshot)
+    snapshot: Snapshot = field(repr=False, compare=False)  # the initial weights
 
 
 @dataclass(frozen=True)
@@ -52,11 +56,12 @@ class EpochDone:
     lr: float
     samples_per_second: float  # this epoch's training samples / its training-step time
     elapsed: float  # seconds since the run began, pauses excluded
-    snapshot: Any = field(repr=False, compare=False)
-    val_probabilities: Any = field(repr=False, compare=False)  # (n_val, classes) float array
+    # Both None only in the copies the app keeps in its history (tui.feed drops the arrays).
+    snapshot: Snapshot | None = field(repr=False, compare=False)
+    val_probabilities: FloatArray | None = field(repr=False, compare=False)  # (n_val, classes)
 
     @property
-    def partial(self):
+    def partial(self) -> bool:
         return self.batches_done < self.batches_per_epoch
 
 
@@ -68,7 +73,7 @@ class Diverged:
     loss: float
 
     @property
-    def message(self):
+    def message(self) -> str:
         return (
             f"training diverged at epoch {self.epoch}, step {self.step}: loss {self.loss:g} "
             f"with learning rate {self.lr:g}; kept the last good weights (try a smaller rate)"
@@ -81,7 +86,7 @@ class Finished:
     (the same weights), or of the initial weights when no batch was done."""
 
     reason: str  # "completed", "stopped" or "diverged"
-    snapshot: Any = field(repr=False, compare=False)  # the final weights
+    snapshot: Snapshot = field(repr=False, compare=False)  # the final weights
     epochs_done: int  # whole epochs
     train_seconds: float  # time in training steps only
     samples_per_second: float
@@ -89,4 +94,8 @@ class Finished:
     train_accuracy: float
     val_loss: float
     val_accuracy: float
-    val_probabilities: Any = field(repr=False, compare=False)
+    val_probabilities: FloatArray = field(repr=False, compare=False)  # (n_val, classes)
+
+
+# Anything ``core.training.train`` yields.
+Event: TypeAlias = RunStarted | BatchDone | EpochDone | Diverged | Finished

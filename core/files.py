@@ -8,11 +8,14 @@ to do with a file that is not a regular one.
 
 import os
 import stat
+from typing import BinaryIO
 
+from .errors import DigitTuiError
 from .text import printable
+from .types import StrPath
 
 
-def open_descriptor(path, error_class):
+def open_descriptor(path: StrPath, error_class: type[DigitTuiError]) -> tuple[int, int]:
     """(descriptor, st_mode) for ``path``, opened for reading, blocking again
     once opened; ``error_class`` (a DigitTuiError) names the file for a
     missing file, a folder or a refusal."""
@@ -35,7 +38,7 @@ def open_descriptor(path, error_class):
     return descriptor, mode
 
 
-def kind_of(mode):
+def kind_of(mode: int) -> str:
     """A short name for a file that is not a regular one."""
     if stat.S_ISFIFO(mode):
         return "FIFO or pipe"
@@ -44,7 +47,7 @@ def kind_of(mode):
     return "special file"
 
 
-def open_regular(path, error_class, what="file"):
+def open_regular(path: StrPath, error_class: type[DigitTuiError], what: str = "file") -> BinaryIO:
     """A binary file object for a regular file; anything else is refused."""
     descriptor, mode = open_descriptor(path, error_class)
     if not stat.S_ISREG(mode):

@@ -8,13 +8,17 @@ read-only copies of the weights, with which any thread can compute
 predictions and look inside the network at the same time.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, Self
 
 import numpy as np
+import numpy.typing as npt
 
 from .activations import make_activation
 from .losses import softmax
 from .network import Architecture
+from .types import FloatArray, IntArray, WeightPair
 
 
 @dataclass(frozen=True)
@@ -23,10 +27,10 @@ class Snapshot:
     read-only (W, b) pair per Dense layer, W of shape (n_in, n_out)."""
 
     architecture: Architecture
-    weights: tuple
+    weights: tuple[WeightPair, ...]
 
     @classmethod
-    def of(cls, architecture, pairs):
+    def of(cls, architecture: Architecture, pairs: Iterable[tuple[npt.ArrayLike, npt.ArrayLike]]) -> Self:
         """Copy ``pairs`` of (W, b) arrays into a snapshot nobody can change."""
         frozen = []
         for weight, bias in pairs:
@@ -36,7 +40,7 @@ class Snapshot:
         return cls(architecture, tuple(frozen))
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype[np.floating[Any]]:
         return self.weights[0][0].dtype
 
 
@@ -46,11 +50,11 @@ class LayerTrace:
     after the activation (the same array as ``pre`` for the output layer,
     whose logits go to softmax)."""
 
-    pre: np.ndarray
-    post: np.ndarray
+    pre: FloatArray
+    post: FloatArray
 
 
-def trace(snapshot, x):
+def trace(snapshot: Snapshot, x: FloatArray) -> list[LayerTrace]:
     """Every layer's pre-activations and activations for the rows of ``x``
     (no dropout: at test time inverted dropout needs no rescaling)."""
     activation = make_activation(snapshot.architecture.activation)
@@ -63,7 +67,7 @@ def trace(snapshot, x):
     return layers
 
 
-def logits(snapshot, x, batch_size=2048):
+def logits(snapshot: Snapshot, x: npt.ArrayLike, batch_size: int = 2048) -> FloatArray:
     """The output layer's values for the rows of ``x``, in slices so that
     large sets fit in memory."""
     x = np.asarray(x, dtype=snapshot.dtype)
@@ -73,10 +77,11 @@ def logits(snapshot, x, batch_size=2048):
     return np.concatenate(parts)
 
 
-def probabilities(snapshot, x):
+def probabilities(snapshot: Snapshot, x: npt.ArrayLike) -> FloatArray:
     """softmax(logits): one row of class probabilities per input row."""
     return softmax(logits(snapshot, x))
 
 
-def predict(snapshot, x):
-    return logits(snapshot, x).argmax(axis=1)
+def predict(snapshot: Snapshot, x: npt.ArrayLike) -> IntArray:
+    classes: IntArray = logits(snapshot, x).argmax(axis=1)
+    return classes

@@ -7,29 +7,33 @@ Layers with weights keep them in ``params`` and their gradients in ``grads``:
 two dicts with the same keys and arrays of the same shapes.
 """
 
+from typing import Any
+
 import numpy as np
 
 from .activations import make_activation
+from .types import FloatArray
 
 
 class Dense:
     """y = x W + b, for a batch x of shape (N, n_in)."""
 
-    def __init__(self, weight, bias):
+    def __init__(self, weight: FloatArray, bias: FloatArray) -> None:
         self.params = {"W": weight, "b": bias}
         self.grads = {"W": np.zeros_like(weight), "b": np.zeros_like(bias)}
         # The first layer's input is the data: its gradient is never needed,
         # and skipping it saves the largest matrix product of the backward pass.
         self.needs_input_grad = True
-        self._x = None
+        self._x: FloatArray | None = None  # the last forward's input, for backward
 
-    def forward(self, x, training=False):
+    def forward(self, x: FloatArray, training: bool = False) -> FloatArray:
         self._x = x
         y = x @ self.params["W"]
         y += self.params["b"]  # in place: no second (N, n_out) array
         return y
 
-    def backward(self, grad_y):
+    def backward(self, grad_y: FloatArray) -> FloatArray | None:
+        assert self._x is not None, "backward before forward"
         # dL/dW = x^T dL/dy: each sample's outer product, summed over the batch
         np.matmul(self._x.T, grad_y, out=self.grads["W"])
         # dL/db = sum over the batch of dL/dy
@@ -47,17 +51,19 @@ class Activation:
     needs once it has been activated, and grad_y is a fresh array from the
     layer above."""
 
-    params = grads = {}
+    params: dict[str, FloatArray] = {}  # no weights: always empty
+    grads: dict[str, FloatArray] = params
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         self.function = make_activation(name)
-        self._y = None
+        self._y: FloatArray | None = None
 
-    def forward(self, x, training=False):
+    def forward(self, x: FloatArray, training: bool = False) -> FloatArray:
         self._y = self.function.forward(x)
         return self._y
 
-    def backward(self, grad_y):
+    def backward(self, grad_y: FloatArray) -> FloatArray:
+        assert self._y is not None, "backward before forward"
         # dL/dx = dL/dy * f'(x), with f' written in terms of y
         return self.function.backward(self._y, grad_y)
 
@@ -67,24 +73,26 @@ class Dropout:
     scale the survivors by 1/(1-p), so that at test time (no dropout) the
     expected activation is unchanged and nothing needs rescaling."""
 
-    params = grads = {}
+    params: dict[str, FloatArray] = {}  # no weights: always empty
+    grads: dict[str, FloatArray] = params
 
-    def __init__(self, rate, rng):
+    def __init__(self, rate: float, rng: np.random.Generator) -> None:
         self.rate = rate
         self.rng = rng
-        self._mask = None
+        self._mask: FloatArray | None = None
 
-    def sample_mask(self, shape, dtype):
+    def sample_mask(self, shape: tuple[int, ...], dtype: np.dtype[np.floating[Any]]) -> FloatArray:
         keep = self.rng.random(shape, dtype=np.float32) >= self.rate
-        return keep.astype(dtype) / dtype.type(1 - self.rate)
+        mask: FloatArray = keep.astype(dtype) / dtype.type(1 - self.rate)
+        return mask
 
-    def forward(self, x, training=False):
+    def forward(self, x: FloatArray, training: bool = False) -> FloatArray:
         if not training or self.rate == 0:
             self._mask = None
             return x
         self._mask = self.sample_mask(x.shape, x.dtype)
         return x * self._mask  # a new array: the activation below keeps x for its backward
 
-    def backward(self, grad_y):
+    def backward(self, grad_y: FloatArray) -> FloatArray:
         # y = x * mask, so dL/dx = dL/dy * mask
         return grad_y if self._mask is None else np.multiply(grad_y, self._mask, out=grad_y)

@@ -7,25 +7,28 @@ changes nothing mathematically (the e^-m cancels) but keeps every exponent
 
 import numpy as np
 
+from .types import FloatArray, IntArray
 
-def log_softmax(logits):
+
+def log_softmax(logits: FloatArray) -> FloatArray:
     """log softmax(z) = (z - m) - log(sum_j e^(z_j - m)), row by row."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    shifted: FloatArray = logits - logits.max(axis=1, keepdims=True)
+    log_p: FloatArray = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return log_p
 
 
-def softmax(logits):
+def softmax(logits: FloatArray) -> FloatArray:
     """Class probabilities for each row of logits."""
     return np.exp(log_softmax(logits))
 
 
-def cross_entropy(logits, labels):
+def cross_entropy(logits: FloatArray, labels: IntArray) -> float:
     """Mean of -log p(true class) over the batch, from log-softmax."""
     rows = np.arange(len(labels))
     return float(-log_softmax(logits)[rows, labels].mean())
 
 
-def softmax_cross_entropy(logits, labels):
+def softmax_cross_entropy(logits: FloatArray, labels: IntArray) -> tuple[float, FloatArray]:
     """Loss and its gradient with respect to the logits.
 
     L = -(1/N) sum_i log p_i[y_i], and dL/dz = (p - onehot(y)) / N:

@@ -21,8 +21,9 @@ import math
 import struct
 import zipfile
 import zlib
-from collections import namedtuple
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import IO, Any, NamedTuple, NoReturn
 
 import numpy as np
 
@@ -35,6 +36,7 @@ from .inference import Snapshot
 from .network import Architecture
 from .settings import MAX_HIDDEN_LAYERS, MAX_UNITS
 from .text import printable
+from .types import FloatArray, StrPath, WeightPair
 
 FORMAT = "digit-tui-model"
 FORMAT_VERSION = 1
@@ -53,6 +55,10 @@ HEADER_ALLOWANCE = 4096
 # float16 loses too much, and complex or object arrays are not weights.
 WEIGHT_ITEMSIZES = (4, 8)
 _DROPOUT = {item.name: item for item in TrainConfig.settings()}["dropout"]
+MIN_PIXEL_SCALE, MAX_PIXEL_SCALE = 1.0, 65535.0
+# Trained weights stay within a few units; beyond this the logits overflow
+# float32 and every prediction is one class.
+MAX_WEIGHT = 1e6
 
 # What a damaged or hostile archive can raise while it is read: zipfile's own
 # errors, and those of the decompressors it calls (encrypted members raise
@@ -72,21 +78,29 @@ _ARCHIVE_ERRORS = (
 _NPY_MAGIC = b"\x93NUMPY"
 _NPY_VERSIONS = {(1, 0): ("<H", "latin1"), (2, 0): ("<I", "latin1"), (3, 0): ("<I", "utf8")}
 
-# One .npy member as read: its header, and its raw data (still bytes).
-_Member = namedtuple("_Member", "shape fortran_order dtype data")
+
+class _Member(NamedTuple):
+    """One .npy member as read: its header, and its raw data (still bytes)."""
+
+    shape: tuple[int, ...]
+    fortran_order: bool
+    dtype: np.dtype[Any]
+    data: bytes
 
 
 @dataclass
 class SavedModel:
     snapshot: Snapshot
-    config: dict
-    normalisation: dict
-    info: dict
+    config: dict[str, Any]  # the settings as saved (TrainConfig.from_dict checks them)
+    normalisation: dict[str, float]
+    info: dict[str, Any]
     # What pixels are divided by before they reach this model's network.
     pixel_scale: float = field(default=PIXEL_SCALE)
 
 
-def save_model(path, snapshot, config=None, info=None):
+def save_model(
+    path: StrPath, snapshot: Snapshot, config: dict[str, Any] | None = None, info: dict[str, Any] | None = None
+) -> None:
     """Write a ``Snapshot``'s weights to ``path`` atomically, with the
     settings they were trained with; raise ModelFileError on failure."""
     meta = {
@@ -103,12 +117,12 @@ def save_model(path, snapshot, config=None, info=None):
         arrays[f"b{index}"] = bias
     try:
         with atomic_write(path) as stream:
-            np.savez(stream, **arrays)
+            np.savez(stream, **arrays)  # type: ignore[arg-type]  # no key is allow_pickle, which mypy checks anyway
     except OSError as error:
         raise _error(path, f"cannot save the model: {printable(error.strerror or error, 80)}") from None
 
 
-def load_model(path):
+def load_model(path: StrPath) -> SavedModel:
     """Read a model file, checking its format, version, every field of its
     metadata and every array's dtype, shape and values."""
     with open_regular(path, ModelFileError, "model file") as stream:
@@ -121,7 +135,14 @@ def load_model(path):
             raise _error(path, f"not a readable model file ({_reason(error)})") from None
 
 
-def _read_model(path, archive):
+def _read_model(path: StrPath, archive: zipfile.ZipFile) -> SavedModel:
+    names = archive.namelist()
+    if len(names) != len(set(names)):  # which copy counts would be a guess
+        raise _error(path, "holds two members of the same name")
+    return _read_model_members(path, archive)
+
+
+def _read_model_members(path: StrPath, archive: zipfile.ZipFile) -> SavedModel:
     meta = _read_meta(path, archive)
     architecture = _read_architecture(path, meta)
     pixel_scale = _read_pixel_scale(path, meta)
@@ -130,11 +151,11 @@ def _read_model(path, archive):
     return SavedModel(Snapshot.of(architecture, weights), config, {"pixel_scale": pixel_scale}, info, pixel_scale)
 
 
-def _error(path, text):
+def _error(path: StrPath, text: str) -> ModelFileError:
     return ModelFileError(f"{printable(path)}: {text}")
 
 
-def _show(value):
+def _show(value: object) -> str:
     """A value from the file inside a message: containers by their kind (their
     text could be a megabyte), anything else quoted and bounded."""
     if isinstance(value, dict):
@@ -144,7 +165,7 @@ def _show(value):
     return printable(repr(value), 40)
 
 
-def _reason(error):
+def _reason(error: BaseException) -> str:
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     if "pickle" in text.lower():
         return "it holds Python objects, which are never unpickled"
@@ -154,7 +175,7 @@ def _reason(error):
 # ---- reading members -------------------------------------------------------
 
 
-def _read_member(path, archive, name, limit, what):
+def _read_member(path: StrPath, archive: zipfile.ZipFile, name: str, limit: int, what: str) -> _Member | None:
     """The member ``name`` (None if absent), refused unheard if its declared
     size is over ``limit``: zipfile never inflates past the declared size,
     so nothing larger than ``limit`` is ever held in memory."""
@@ -169,7 +190,7 @@ def _read_member(path, archive, name, limit, what):
         return _Member(shape, fortran_order, dtype, stream.read(limit))
 
 
-def _read_header(path, stream, what):
+def _read_header(path: StrPath, stream: IO[bytes], what: str) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
     """(shape, fortran_order, dtype) from an .npy member's header."""
     try:
         return _parse_header(stream)
@@ -177,7 +198,7 @@ def _read_header(path, stream, what):
         raise _error(path, f"{what} is not a NumPy array ({_reason(error)})") from None
 
 
-def _parse_header(stream):
+def _parse_header(stream: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
     """Parsed here, not by numpy: on a hostile header numpy's parser raises
     exceptions it does not document (tokenize.TokenError, IndexError) and
     can print a warning. This reads at most HEADER_ALLOWANCE bytes, parses
@@ -203,7 +224,7 @@ def _parse_header(stream):
     return shape, fortran_order, np.dtype(descr)
 
 
-def _array(path, member, what):
+def _array(path: StrPath, member: _Member, what: str) -> np.ndarray[Any, np.dtype[Any]]:
     """The member's data as an array of its header's dtype and shape (a view
     of the bytes, so nothing is allocated past what was read)."""
     count = math.prod(member.shape)
@@ -216,7 +237,7 @@ def _array(path, member, what):
 # ---- metadata --------------------------------------------------------------
 
 
-def _read_meta(path, archive):
+def _read_meta(path: StrPath, archive: zipfile.ZipFile) -> dict[str, Any]:
     member = _read_member(path, archive, "meta", META_LIMIT, "the 'meta' record")
     if member is None:
         raise _error(path, "not a digit-tui model (no 'meta' record)")
@@ -240,7 +261,7 @@ def _read_meta(path, archive):
     return meta
 
 
-def _parse_json(path, array):
+def _parse_json(path: StrPath, array: np.ndarray[Any, np.dtype[Any]]) -> Any:  # Any: whatever the JSON holds
     """The record's JSON, with no infinity or NaN anywhere in it (Python's
     json reads 'Infinity', 'NaN' and 1e999, which JSON itself does not)."""
     try:
@@ -249,18 +270,18 @@ def _parse_json(path, array):
         raise _error(path, "the 'meta' record is not valid JSON") from None
 
 
-def _refuse_constant(name):
+def _refuse_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _finite_float(text):
+def _finite_float(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):
         raise ValueError(f"{text} is not a finite number")
     return number
 
 
-def _finite_number(value):
+def _finite_number(value: object) -> float | None:
     """``value`` as a finite float, or None: bools are not numbers here, and
     an int too large for a float is refused instead of raising."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -272,26 +293,28 @@ def _finite_number(value):
     return number if math.isfinite(number) else None
 
 
-def _read_mapping(path, meta, key):
+def _read_mapping(path: StrPath, meta: dict[str, Any], key: str) -> dict[str, Any]:
     value = meta.get(key, {})
     if not isinstance(value, dict):
         raise _error(path, f"the '{key}' record is {_show(value)}, not a mapping")
     return value
 
 
-def _read_pixel_scale(path, meta):
+def _read_pixel_scale(path: StrPath, meta: dict[str, Any]) -> float:
     normalisation = _read_mapping(path, meta, "normalisation")
     value = normalisation.get("pixel_scale", PIXEL_SCALE)  # files before this field divided by 255
     scale = _finite_number(value)
-    if scale is None or scale <= 0:
-        raise _error(path, f"normalisation 'pixel_scale': {_show(value)} is not a finite number above 0")
+    # Pixels are 0-255: a scale outside [1, 65535] sends every input to 0 or
+    # to infinity, and every prediction to one class, without a word.
+    if scale is None or not MIN_PIXEL_SCALE <= scale <= MAX_PIXEL_SCALE:
+        raise _error(path, f"normalisation 'pixel_scale': {_show(value)} is not a number in [1, 65535]")
     return scale
 
 
 # ---- architecture ------------------------------------------------------------
 
 
-def _read_architecture(path, meta):
+def _read_architecture(path: StrPath, meta: dict[str, Any]) -> Architecture:
     record = meta.get("architecture")
     if not isinstance(record, dict):
         raise _error(path, f"the 'architecture' record is {_show(record)}, not a mapping")
@@ -304,13 +327,13 @@ def _read_architecture(path, meta):
     )
 
 
-def _architecture_field(path, record, key):
+def _architecture_field(path: StrPath, record: dict[str, Any], key: str) -> object:
     if key not in record:
         raise _error(path, f"the architecture record has no '{key}'")
     return record[key]
 
 
-def _read_hidden(path, record):
+def _read_hidden(path: StrPath, record: dict[str, Any]) -> tuple[int, ...]:
     hidden = _architecture_field(path, record, "hidden")
     if not isinstance(hidden, list):
         raise _error(path, f"architecture 'hidden': {_show(hidden)} is not a list of layer sizes")
@@ -326,24 +349,25 @@ def _read_hidden(path, record):
     return tuple(hidden)
 
 
-def _read_activation(path, record):
+def _read_activation(path: StrPath, record: dict[str, Any]) -> str:
     activation = _architecture_field(path, record, "activation")
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise _error(path, f"architecture 'activation': {_show(activation)} is not one of {', '.join(ACTIVATIONS)}")
     return activation
 
 
-def _read_dropout(path, record):
+def _read_dropout(path: StrPath, record: dict[str, Any]) -> float:
     value = _architecture_field(path, record, "dropout")
     dropout = _finite_number(value)
     try:
         _DROPOUT.check(dropout)  # the range training allows, declared once in TrainConfig
     except ConfigError:
         raise _error(path, f"architecture 'dropout': {_show(value)} is not {_DROPOUT.range_text()}") from None
+    assert dropout is not None  # check() refuses None (not a finite number) above
     return dropout
 
 
-def _read_size(path, record, key):
+def _read_size(path: StrPath, record: dict[str, Any], key: str) -> int:
     """'inputs' or 'classes': a whole number, and the one this digit-tui reads."""
     value = _architecture_field(path, record, key)
     if type(value) is not int:
@@ -358,9 +382,10 @@ def _read_size(path, record, key):
 # ---- weights ---------------------------------------------------------------
 
 
-def _read_weights(path, archive, sizes):
+def _read_weights(path: StrPath, archive: zipfile.ZipFile, sizes: tuple[int, ...]) -> list[WeightPair]:
     """One (W, b) pair per layer, all in the first weight's float dtype."""
-    weights, dtype = [], None
+    weights: list[WeightPair] = []
+    dtype: np.dtype[Any] | None = None
     for index, shape in enumerate(itertools.pairwise(sizes)):
         weight = _read_weight(path, archive, f"W{index}", shape, sizes, dtype)
         dtype = weight.dtype
@@ -371,7 +396,14 @@ def _read_weights(path, archive, sizes):
     return weights
 
 
-def _read_weight(path, archive, name, shape, sizes, dtype):
+def _read_weight(
+    path: StrPath,
+    archive: zipfile.ZipFile,
+    name: str,
+    shape: tuple[int, ...],
+    sizes: tuple[int, ...],
+    dtype: np.dtype[Any] | None,
+) -> FloatArray:
     """The array ``name`` (W0, b0, ...) of ``shape``, as finite floats of
     ``dtype`` (the file's own float dtype for the first)."""
     layer = int(name[1:]) + 1
@@ -385,10 +417,14 @@ def _read_weight(path, archive, name, shape, sizes, dtype):
         array = _array(path, member, what).astype(dtype or member.dtype.newbyteorder("="))
     if not np.all(np.isfinite(array)):  # after the cast: float64 can overflow float32
         raise _error(path, f"layer {layer} weights are not finite floating-point numbers")
+    if array.size and float(np.abs(array).max()) > MAX_WEIGHT:
+        raise _error(path, f"{what} hold values beyond {MAX_WEIGHT:g}: not a trained network")
     return array
 
 
-def _check_weight_header(path, member, name, what, shape, sizes):
+def _check_weight_header(
+    path: StrPath, member: _Member, name: str, what: str, shape: tuple[int, ...], sizes: Sequence[int]
+) -> None:
     """Dtype and shape, checked before any of the data is looked at."""
     dtype = member.dtype
     if dtype.hasobject:
@@ -405,7 +441,7 @@ def _check_weight_header(path, member, name, what, shape, sizes):
         )
 
 
-def _has_member(archive, name):
+def _has_member(archive: zipfile.ZipFile, name: str) -> bool:
     try:
         archive.getinfo(name + ".npy")
     except KeyError:

@@ -4,7 +4,9 @@ The last Dense layer gives logits; softmax turns them into probabilities
 (see ``losses``). The default shape is the classic 784-10-10.
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Self, TypeAlias
 
 import numpy as np
 
@@ -12,6 +14,12 @@ from .activations import ACTIVATIONS
 from .errors import ConfigError
 from .layers import Activation, Dense, Dropout
 from .losses import softmax_cross_entropy
+from .types import FloatArray, IntArray, WeightPair
+
+if TYPE_CHECKING:  # only for annotations: inference imports this module
+    from .inference import Snapshot
+
+Layer: TypeAlias = Dense | Activation | Dropout  # each has forward, backward, params and grads
 
 INITIALISERS = ("he", "xavier", "lecun", "uniform")
 
@@ -20,25 +28,25 @@ INITIALISERS = ("he", "xavier", "lecun", "uniform")
 class Architecture:
     """The shape of a network: everything needed to rebuild it from weights."""
 
-    hidden: tuple = (10,)
+    hidden: tuple[int, ...] = (10,)
     activation: str = "relu"
     dropout: float = 0.0
     inputs: int = 784
     classes: int = 10
 
     @property
-    def sizes(self):
+    def sizes(self) -> tuple[int, ...]:
         return (self.inputs, *self.hidden, self.classes)
 
     @property
-    def parameter_count(self):
+    def parameter_count(self) -> int:
         """Weights and biases in all: one W (in x out) and one b (out) per layer."""
         return sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]))
 
-    def describe(self):
+    def describe(self) -> str:
         return "-".join(str(size) for size in self.sizes)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return {
             "hidden": list(self.hidden),
             "activation": self.activation,
@@ -48,7 +56,7 @@ class Architecture:
         }
 
     @classmethod
-    def from_dict(cls, values):
+    def from_dict(cls, values: dict[str, Any]) -> Self:
         return cls(
             hidden=tuple(int(h) for h in values["hidden"]),
             activation=str(values["activation"]),
@@ -58,7 +66,9 @@ class Architecture:
         )
 
 
-def initial_weights(sizes, scheme, rng, dtype=np.float32):
+def initial_weights(
+    sizes: Sequence[int], scheme: str, rng: np.random.Generator, dtype: type[np.floating[Any]] = np.float32
+) -> list[WeightPair]:
     """One (W, b) pair per pair of consecutive layer sizes.
 
     he:      W ~ N(0, 2/fan_in), suited to ReLU (keeps activation variance steady)
@@ -94,11 +104,16 @@ class Network:
     ``backward``, so one network serves one thread. Predictions go through
     a ``core.inference.Snapshot`` of its weights."""
 
-    def __init__(self, architecture, weights, rng=None):
+    def __init__(
+        self,
+        architecture: Architecture,
+        weights: Sequence[WeightPair],
+        rng: np.random.Generator | None = None,
+    ) -> None:
         if architecture.activation not in ACTIVATIONS:
             raise ConfigError(f"unknown activation {architecture.activation!r}; choose from {', '.join(ACTIVATIONS)}")
         self.architecture = architecture
-        self.layers = []
+        self.layers: list[Layer] = []
         dropout_rng = rng if rng is not None else np.random.default_rng(0)
         for index, (weight, bias) in enumerate(weights):
             self.layers.append(Dense(weight, bias))
@@ -106,55 +121,59 @@ class Network:
                 self.layers.append(Activation(architecture.activation))
                 if architecture.dropout > 0:
                     self.layers.append(Dropout(architecture.dropout, dropout_rng))
-        self.layers[0].needs_input_grad = False
+        self.dense_layers[0].needs_input_grad = False  # the first layer (its input is the data)
 
     @classmethod
-    def create(cls, architecture, init, rng, dtype=np.float32):
+    def create(
+        cls, architecture: Architecture, init: str, rng: np.random.Generator, dtype: type[np.floating[Any]] = np.float32
+    ) -> Self:
         init_rng, dropout_rng = rng.spawn(2)
         weights = initial_weights(architecture.sizes, init, init_rng, dtype)
         return cls(architecture, weights, dropout_rng)
 
     @property
-    def dense_layers(self):
+    def dense_layers(self) -> list[Dense]:
         return [layer for layer in self.layers if isinstance(layer, Dense)]
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype[np.floating[Any]]:
         return self.layers[0].params["W"].dtype
 
-    def weights(self):
+    def weights(self) -> list[WeightPair]:
         """The (W, b) pairs, as the live arrays (not copies)."""
         return [(layer.params["W"], layer.params["b"]) for layer in self.dense_layers]
 
-    def parameters(self):
+    def parameters(self) -> list[FloatArray]:
         """Every trainable array, in the same order as ``gradients()``."""
         return [array for layer in self.layers for array in layer.params.values()]
 
-    def gradients(self):
+    def gradients(self) -> list[FloatArray]:
         return [array for layer in self.layers for array in layer.grads.values()]
 
-    def snapshot(self):
+    def snapshot(self) -> "Snapshot":
         """Read-only copies of the weights, for inference and saving."""
         from .inference import Snapshot  # imported here: inference imports this module
 
         return Snapshot.of(self.architecture, self.weights())
 
-    def set_weights(self, pairs):
+    def set_weights(self, pairs: Iterable[WeightPair]) -> None:
         """Copy (W, b) pairs (a snapshot's, say) into the live arrays."""
         for (weight, bias), (new_weight, new_bias) in zip(self.weights(), pairs):
             weight[...], bias[...] = new_weight, new_bias
 
-    def forward(self, x, training=False):
+    def forward(self, x: FloatArray, training: bool = False) -> FloatArray:
         for layer in self.layers:
             x = layer.forward(x, training)
         return x
 
-    def backward(self, grad_logits):
-        grad = grad_logits
+    def backward(self, grad_logits: FloatArray) -> None:
+        grad: FloatArray | None = grad_logits
         for layer in reversed(self.layers):
+            if grad is None:  # only the first Dense layer gives None, and no layer lies below it
+                break
             grad = layer.backward(grad)
 
-    def loss_and_gradients(self, x, labels, l2=0.0):
+    def loss_and_gradients(self, x: FloatArray, labels: IntArray, l2: float = 0.0) -> tuple[float, FloatArray]:
         """Training loss (cross-entropy + L2) and fill every layer's grads.
 
         L2 adds (l2/2) * sum of squared weights (not biases) to the loss, so

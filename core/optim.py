@@ -8,6 +8,9 @@ algorithm) is SGD with no momentum and one batch per epoch.
 
 import numpy as np
 
+from .network import Network
+from .types import FloatArray
+
 OPTIMIZERS = ("gd", "sgd", "adam")
 
 
@@ -17,12 +20,12 @@ class SGD:
     With momentum 0 this is plain gradient descent: w <- w - lr * g.
     """
 
-    def __init__(self, params, grads, momentum=0.0):
+    def __init__(self, params: list[FloatArray], grads: list[FloatArray], momentum: float = 0.0) -> None:
         self.params, self.grads, self.momentum = params, grads, momentum
         self.velocity = [np.zeros_like(p) for p in params] if momentum else None
         self.scratch = [np.empty_like(p) for p in params]  # reused every step
 
-    def step(self, lr):
+    def step(self, lr: float) -> None:
         for index, (param, grad, s) in enumerate(zip(self.params, self.grads, self.scratch)):
             kind = param.dtype.type
             if self.velocity is not None:
@@ -52,7 +55,14 @@ class Adam:
     and the factors join the bias corrections in two scalars per step.
     """
 
-    def __init__(self, params, grads, beta1=0.9, beta2=0.999, eps=1e-8):
+    def __init__(
+        self,
+        params: list[FloatArray],
+        grads: list[FloatArray],
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+    ) -> None:
         self.params, self.grads = params, grads
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.scaled_m = [np.zeros_like(p) for p in params]  # a = m / (1 - b1)
@@ -60,7 +70,7 @@ class Adam:
         self.scratch = [np.empty_like(p) for p in params]  # reused every step
         self.t = 0
 
-    def step(self, lr):
+    def step(self, lr: float) -> None:
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         # sqrt(v_hat) = sqrt(c (1 - b2) / (1 - b2^t)) = r sqrt(c), and m_hat = a (1 - b1) / (1 - b1^t), so
@@ -83,7 +93,7 @@ class Adam:
             param -= s
 
 
-def make_optimizer(name, network, momentum=0.9):
+def make_optimizer(name: str, network: Network, momentum: float = 0.9) -> SGD | Adam:
     params, grads = network.parameters(), network.gradients()
     if name == "adam":
         return Adam(params, grads)

@@ -8,9 +8,11 @@ or changes anything: only ``os.stat``, ``os.access`` and path arithmetic.
 
 import os
 import stat
+from collections.abc import Iterable
 
 from .errors import DigitTuiError
 from .text import printable
+from .types import StrPath
 
 
 class OutputError(DigitTuiError):
@@ -27,7 +29,7 @@ _KINDS = (
 )
 
 
-def file_kind(st_mode):
+def file_kind(st_mode: int) -> str:
     """A short name for what a stat mode describes, e.g. "FIFO"."""
     if stat.S_ISREG(st_mode):
         return "regular file"
@@ -37,7 +39,7 @@ def file_kind(st_mode):
     return "special file"
 
 
-def not_regular_error(path, st_mode):
+def not_regular_error(path: StrPath, st_mode: int) -> OutputError:
     """The refusal for a target that exists but is not a regular file.
 
     Replacing /dev/null with a file breaks the whole system, and opening a
@@ -47,7 +49,7 @@ def not_regular_error(path, st_mode):
     return OutputError(f"{printable(path)}: is a {kind}, not a regular file; refusing to write to it")
 
 
-def expand_user_path(text):
+def expand_user_path(text: object) -> str:
     """The save dialog's text as a path: surrounding whitespace dropped (a
     pasted name often carries a newline) and a leading ``~`` expanded."""
     if text is None:
@@ -55,7 +57,7 @@ def expand_user_path(text):
     return os.path.expanduser(str(text).strip())
 
 
-def check_output_path(path, what, inputs=()):
+def check_output_path(path: StrPath | None, what: str, inputs: Iterable[tuple[str, StrPath | None]] = ()) -> str:
     """Return ``path`` (as a str) if we may write the ``what`` there; else
     raise OutputError with one line naming the path.
 
@@ -82,7 +84,7 @@ def check_output_path(path, what, inputs=()):
     return path
 
 
-def _stat_or_none(path, what):
+def _stat_or_none(path: str, what: str) -> os.stat_result | None:
     """``os.stat`` (following symlinks), or None when nothing is there yet.
 
     A dangling symlink also gives None: writing creates its target. So does
@@ -95,7 +97,7 @@ def _stat_or_none(path, what):
         raise OutputError(f"{printable(path)}: cannot use it for the {what}: {error.strerror or error}") from None
 
 
-def _check_folder(path, what):
+def _check_folder(path: str, what: str) -> None:
     """The folder the file really lands in must exist and take new files.
 
     atomic_write creates a temporary file next to the target and renames it,
@@ -110,7 +112,7 @@ def _check_folder(path, what):
         raise OutputError(f"{printable(path)}: cannot write the {what} in folder {shown_folder}: permission denied")
 
 
-def _same_file(first, second):
+def _same_file(first: str, second: StrPath) -> bool:
     """True when both names reach one file: same inode when both exist (this
     also catches hard links), else the same path once links are resolved."""
     try:

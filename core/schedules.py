@@ -5,7 +5,9 @@ import math
 SCHEDULES = ("constant", "step", "cosine")
 
 
-def learning_rate(schedule, base_lr, epoch, epochs, step_every=10, gamma=0.5):
+def learning_rate(
+    schedule: str, base_lr: float, epoch: int, epochs: int, step_every: int = 10, gamma: float = 0.5
+) -> float:
     """The learning rate for ``epoch`` (0-based) of a run of ``epochs``.
 
     constant: base_lr throughout

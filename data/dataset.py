@@ -1,12 +1,13 @@
 """Datasets in memory, the stratified train/validation split, normalisation."""
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Self
 
 import numpy as np
 
 from core.errors import DataError
 from core.text import printable
+from core.types import ByteArray, FloatArray, IntArray, LabelArray
 
 IMAGE_SIDE = 28
 PIXELS = IMAGE_SIDE * IMAGE_SIDE
@@ -18,20 +19,21 @@ class Dataset:
     """Images as uint8 rows of 784 pixels (0-255); labels 0-9, or None for
     unlabelled files such as Kaggle's test.csv."""
 
-    images: np.ndarray
-    labels: Optional[np.ndarray]
+    images: ByteArray  # (N, 784)
+    labels: LabelArray | None  # (N,)
     source: str
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.images)
 
-    def require_labels(self):
+    def require_labels(self) -> Self:
         if self.labels is None:
-            raise DataError(f"{printable(self.source)}: has no labels (a Kaggle test.csv?); this needs labelled digits")
+            guess = "no *-labels-idx1-ubyte file beside it?" if "idx3" in self.source else "a Kaggle test.csv?"
+            raise DataError(f"{printable(self.source)}: has no labels ({guess}); this needs labelled digits")
         return self
 
 
-def check_pixels(dataset):
+def check_pixels(dataset: Dataset) -> Dataset:
     """Refuse pixel values that would give a silently wrong result.
 
     Pixels are greys 0-255. A binarised set (every pixel 0 or 1) would be
@@ -53,25 +55,27 @@ class Split:
     """Normalised float32 pixels in [0, 1] for training and validation, plus
     the validation rows' uint8 images (for drawing them)."""
 
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    val_images: np.ndarray
+    x_train: FloatArray  # (n_train, 784)
+    y_train: LabelArray  # (n_train,)
+    x_val: FloatArray  # (n_val, 784)
+    y_val: LabelArray  # (n_val,)
+    val_images: ByteArray  # (n_val, 784)
 
 
-def normalise(images, scale=255.0, dtype=np.float32):
+def normalise(images: ByteArray, scale: float = 255.0, dtype: type[np.floating[Any]] = np.float32) -> FloatArray:
     """uint8 pixels 0-255 to floats, divided by ``scale`` (255: [0, 1]; a
     saved model records the scale it was trained with)."""
-    return images.astype(dtype) * dtype(1.0 / scale)
+    pixels: FloatArray = images.astype(dtype) * dtype(1.0 / scale)
+    return pixels
 
 
-def split_indices(labels, val_fraction, seed):
+def split_indices(labels: IntArray, val_fraction: float, seed: int) -> tuple[IntArray, IntArray]:
     """Seeded stratified split: each class gives the same share to validation.
 
     Returns (train_rows, val_rows), each shuffled."""
     rng = np.random.default_rng(seed)
-    train_rows, val_rows = [], []
+    train_rows: list[IntArray] = []
+    val_rows: list[IntArray] = []
     for digit in range(CLASSES):
         rows = rng.permutation(np.flatnonzero(labels == digit))
         n_val = int(round(len(rows) * val_fraction))
@@ -82,23 +86,24 @@ def split_indices(labels, val_fraction, seed):
     return rng.permutation(np.concatenate(train_rows)), rng.permutation(np.concatenate(val_rows))
 
 
-def split_dataset(dataset, val_fraction=0.2, seed=0):
+def split_dataset(dataset: Dataset, val_fraction: float = 0.2, seed: int = 0) -> Split:
     """Split a labelled dataset for training; needs at least 2 digits."""
-    dataset.require_labels()
+    labels = dataset.require_labels().labels
+    assert labels is not None  # require_labels() raised otherwise
     if len(dataset) < 2:
         raise DataError(
-            f"{dataset.source}: has {len(dataset)} digit(s); training needs at least 2 "
+            f"{printable(dataset.source)}: has {len(dataset)} digit(s); training needs at least 2 "
             "(one to learn from, one to validate on)"
         )
-    train_rows, val_rows = split_indices(dataset.labels, val_fraction, seed)
+    train_rows, val_rows = split_indices(labels, val_fraction, seed)
     if len(train_rows) == 0 or len(val_rows) == 0:
         raise DataError(
-            f"{dataset.source}: too few digits per class to split with validation fraction {val_fraction:g}"
+            f"{printable(dataset.source)}: too few digits per class to split with validation fraction {val_fraction:g}"
         )
     return Split(
         x_train=normalise(dataset.images[train_rows]),
-        y_train=dataset.labels[train_rows],
+        y_train=labels[train_rows],
         x_val=normalise(dataset.images[val_rows]),
-        y_val=dataset.labels[val_rows],
+        y_val=labels[val_rows],
         val_images=dataset.images[val_rows],
     )

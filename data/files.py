@@ -31,14 +31,14 @@ class Source:
     whether it is a regular file (a pipe's bytes were read into memory)."""
 
     path: str
-    stream: io.IOBase
+    stream: io.BufferedIOBase  # an open file, or a BytesIO holding a pipe's bytes
     regular: bool
 
     @property
-    def compressed(self):
+    def compressed(self) -> bool:
         return self.head(2) == GZIP_MAGIC
 
-    def head(self, count):
+    def head(self, count: int) -> bytes:
         """The first ``count`` bytes, leaving the stream where it was."""
         position = self.stream.tell()
         self.stream.seek(0)
@@ -46,14 +46,14 @@ class Source:
         self.stream.seek(position)
         return data
 
-    def __enter__(self):
+    def __enter__(self) -> "Source":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.stream.close()
 
 
-def open_source(path, allow_streams=True):
+def open_source(path: str, allow_streams: bool = True) -> Source:
     """Open ``path`` for reading; DataError names the file for anything that
     cannot be opened or is not a file to read."""
     descriptor, mode = open_descriptor(path, DataError)
@@ -73,9 +73,10 @@ def open_source(path, allow_streams=True):
         return Source(path, io.BytesIO(_read_all(path, stream)), regular=False)
 
 
-def _read_all(path, stream):
+def _read_all(path: str, stream: io.BufferedIOBase) -> bytes:
     """A pipe's whole content, refusing one that never ends."""
-    parts, size = [], 0
+    parts: list[bytes] = []
+    size = 0
     while chunk := stream.read(16 * 1024 * 1024):
         size += len(chunk)
         if size > MAX_STREAM_BYTES:

@@ -8,6 +8,7 @@ is made, so a header that claims a billion images costs nothing.
 """
 
 import gzip
+import io
 import struct
 import zlib
 
@@ -15,14 +16,16 @@ import numpy as np
 
 from core.errors import DataError
 from core.text import printable
+from core.types import ByteArray
 
 from .dataset import IMAGE_SIDE, Dataset
+from .files import Source
 
 MAX_ITEMS = 2_000_000  # far above any MNIST-like set (EMNIST has 814,255)
 CHUNK = 16 * 1024 * 1024
 
 
-def load_idx(images, labels=None):
+def load_idx(images: Source, labels: Source | None = None) -> Dataset:
     """Read an images file and, if given, its labels file: both open
     ``data.files.Source`` objects."""
     pixels = _read_idx(images, expected_dims=3)
@@ -40,12 +43,12 @@ def load_idx(images, labels=None):
     return Dataset(pixels.reshape(len(pixels), -1), values, images.path)
 
 
-def _read_idx(source, expected_dims):
+def _read_idx(source: Source, expected_dims: int) -> ByteArray:
     path = printable(source.path)
     source.stream.seek(0)
     compressed = source.compressed
     try:
-        stream = gzip.GzipFile(fileobj=source.stream, mode="rb") if compressed else source.stream
+        stream: io.BufferedIOBase = gzip.GzipFile(fileobj=source.stream, mode="rb") if compressed else source.stream
         shape = _read_header(path, stream, expected_dims)
         size = int(np.prod(shape, dtype=np.int64))
         if not compressed:
@@ -60,14 +63,14 @@ def _read_idx(source, expected_dims):
     return np.frombuffer(data, dtype=np.uint8).reshape(shape)
 
 
-def _size_of(stream):
+def _size_of(stream: io.BufferedIOBase) -> int:
     position = stream.tell()
     size = stream.seek(0, 2)
     stream.seek(position)
     return size
 
 
-def _read_header(path, stream, expected_dims):
+def _read_header(path: str, stream: io.BufferedIOBase, expected_dims: int) -> tuple[int, ...]:
     magic = stream.read(4)
     kind = "images" if expected_dims == 3 else "labels"
     if len(magic) < 4 or magic[:2] != b"\x00\x00" or magic[2] != 0x08 or magic[3] != expected_dims:
@@ -86,10 +89,11 @@ def _read_header(path, stream, expected_dims):
     return shape
 
 
-def _read_exactly(path, stream, size):
+def _read_exactly(path: str, stream: io.BufferedIOBase, size: int) -> bytes:
     """Read ``size`` bytes in chunks, so memory follows the real data, not
     the header's claim; a short file is an error, so is trailing data."""
-    parts, remaining = [], size
+    parts: list[bytes] = []
+    remaining = size
     while remaining > 0:
         part = stream.read(min(CHUNK, remaining))
         if not part:

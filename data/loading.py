@@ -17,12 +17,13 @@ import zlib
 
 from core.errors import DataError
 from core.text import printable
+from core.types import StrPath
 
 from . import cache
 from .bundled import sample_path
 from .csv_format import load_csv
-from .dataset import check_pixels
-from .files import open_source
+from .dataset import Dataset, check_pixels
+from .files import Source, open_source
 from .idx_format import load_idx
 from .npz_format import load_npz
 
@@ -46,7 +47,7 @@ FOLDER_CANDIDATES = {
 }
 
 
-def load_dataset(path=None, part="train", allow_streams=True):
+def load_dataset(path: StrPath | None = None, part: str = "train", allow_streams: bool = True) -> Dataset:
     """A Dataset from ``path`` (the bundled sample when None).
 
     ``part`` is "train" or "test": which file a folder or an .npz offers.
@@ -61,12 +62,12 @@ def load_dataset(path=None, part="train", allow_streams=True):
     return check_pixels(dataset)
 
 
-def _load(source, part, allow_streams):
+def _load(source: Source, part: str, allow_streams: bool) -> Dataset:
     kind = _detect(source)
     if kind == "npz":
         return load_npz(source, part)
     if kind == "idx":
-        labels_path = _labels_beside(source.path) if source.regular else None
+        labels_path = labels_beside(source.path) if source.regular else None
         if labels_path is None:
             return load_idx(source, None)
         with open_source(labels_path, allow_streams) as labels:
@@ -84,14 +85,14 @@ def _load(source, part, allow_streams):
     return dataset
 
 
-def detect_format(path):
+def detect_format(path: str) -> tuple[str, bool]:
     """ "csv", "npz", "idx" or "idx-labels" for the file at ``path``, and
     whether it is gzipped, from its first bytes."""
     with open_source(path) as source:
         return _detect(source), source.compressed
 
 
-def _detect(source):
+def _detect(source: Source) -> str:
     head = source.head(4)
     if source.compressed:
         try:
@@ -112,7 +113,7 @@ def _detect(source):
     return "csv"
 
 
-def _file_in_folder(folder, part):
+def _file_in_folder(folder: str, part: str) -> str:
     for name in FOLDER_CANDIDATES[part]:
         candidate = os.path.join(folder, name)
         if os.path.isfile(candidate):
@@ -122,7 +123,7 @@ def _file_in_folder(folder, part):
     )
 
 
-def _labels_beside(images_path):
+def labels_beside(images_path: str) -> str | None:
     """The labels file that MNIST's naming pairs with an images file, or None."""
     folder, name = os.path.split(images_path)
     for images_part, labels_part in (("images-idx3", "labels-idx1"), ("images.idx3", "labels.idx1")):

@@ -230,7 +230,10 @@ async def test_help_lists_every_binding(tiny_csv):
             app.screen.query_one(f"#{part}").render().plain for part in ("help-keys", "help-keys-2", "help-metrics")
         )
         for binding in DigitApp.BINDINGS + BrowserView.BINDINGS + HistoryTable.BINDINGS + ConfusionGrid.BINDINGS:
-            assert binding.tooltip in text, binding
+            if binding.action.startswith("show_view("):  # the views share one line
+                assert binding.description in text, binding
+            else:
+                assert binding.tooltip in text, binding
         assert "samples/s" in text and "best val acc" in text
         await pilot.press("escape")
         assert not app.screen.query("#help-keys")

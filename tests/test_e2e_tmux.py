@@ -133,3 +133,28 @@ def test_q_quits_mid_epoch_with_the_largest_preset(tmp_path):
         terminal.wait_for("EXITED=0", timeout=30)  # a hang guard; bench/quit_latency.py times it
     finally:
         terminal.close()
+
+
+def test_drawing_with_the_mouse_and_with_keys(command):
+    """SGR mouse sequences, as a terminal sends them: press, drag, release;
+    then the keyboard: space puts the pen down, arrows draw."""
+    terminal = Terminal(command, 80, 24)
+    try:
+        terminal.wait_for("Completed after 5 epochs")
+        terminal.keys("d")
+        terminal.wait_for("Nothing drawn yet")
+        tmux("send-keys", "-t", terminal.session, "-l", "\x1b[<0;20;6M")
+        for row in range(7, 15):
+            tmux("send-keys", "-t", terminal.session, "-l", f"\x1b[<32;20;{row}M")
+        tmux("send-keys", "-t", terminal.session, "-l", "\x1b[<0;20;14m")
+        screen = terminal.wait_for("strokes 1")
+        assert "predicted" in terminal.wait_for("predicted")
+        terminal.keys("Space", "Right", "Right", "Right", "Down", "Space")
+        terminal.wait_for("strokes 2")
+        terminal.keys("x")
+        screen = terminal.wait_for("strokes 1")
+        assert "pen up" in screen
+        terminal.keys("q")
+        terminal.wait_for("EXITED=0", timeout=30)
+    finally:
+        terminal.close()

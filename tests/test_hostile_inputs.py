@@ -283,3 +283,130 @@ def test_quitting_never_waits_on_a_worker_stuck_in_a_system_call(tmp_path):
         env={**os.environ, "TERM": "dumb"},
     )
     assert result.returncode == 0, result.stderr[-500:]
+
+
+# ---- outputs against every input a path reads ----------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["--save", "--metrics"])
+def test_an_output_inside_a_data_folder_is_the_input_it_reads(tmp_path, digits, flag, capsys):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    data = write_csv(folder / "train.csv", *digits)
+    before = data.read_bytes()
+    assert main(["train", "--data", str(folder), "--epochs", "1", flag, str(data)]) == 2
+    assert "is also an input (--data)" in capsys.readouterr().err and data.read_bytes() == before
+
+
+def test_an_idx_labels_file_is_an_input_too(tmp_path, digits, capsys):
+    from helpers import write_idx_pair
+
+    images, labels_path = write_idx_pair(tmp_path, *digits)
+    before = labels_path.read_bytes()
+    assert main(["train", "--data", str(images), "--epochs", "1", "--save", str(labels_path)]) == 2
+    assert "is also an input (--data)" in capsys.readouterr().err and labels_path.read_bytes() == before
+
+
+def test_the_bundled_sample_is_an_input_when_no_data_is_given(capsys):
+    from data import sample_path
+
+    assert main(["train", "--epochs", "1", "--save", sample_path()]) == 2
+    assert "is also an input (--data)" in capsys.readouterr().err
+
+
+def test_save_and_metrics_through_a_link_are_the_same_file(tmp_path, digits, capsys):
+    data = write_csv(tmp_path / "train.csv", *digits)
+    (tmp_path / "link.npz").symlink_to(tmp_path / "m.jsonl")
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(data),
+                "--epochs",
+                "1",
+                "--save",
+                str(tmp_path / "link.npz"),
+                "--metrics",
+                str(tmp_path / "m.jsonl"),
+            ]
+        )
+        == 2
+    )
+    assert "--save and --metrics name the same file" in capsys.readouterr().err
+
+
+def test_an_existing_metrics_log_is_replaced_by_the_runs_own_lines_only_at_the_end(tmp_path, digits):
+    """Before, the old log was truncated when the run began; now it stays
+    until the run ends (however it ends) and is then replaced by the lines
+    of this run: never a mix, never a stale log presented as this run's."""
+    data = write_csv(tmp_path / "train.csv", *digits)
+    log = tmp_path / "keep.jsonl"
+    log.write_text("precious\n")
+    code = main(
+        [
+            "train",
+            "--data",
+            str(data),
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "100",
+            "--epochs",
+            "5",
+            "--schedule",
+            "constant",
+            "--metrics",
+            str(log),
+        ]
+    )
+    assert code == 2  # diverged
+    text = log.read_text()
+    assert "precious" not in text and all(json.loads(line)["epoch"] >= 1 for line in text.splitlines())
+    assert [name for name in os.listdir(tmp_path) if name.endswith(".part")] == []
+
+
+def test_a_short_first_row_is_named_not_the_next_one(tmp_path, digits):
+    lines = kaggle_csv_text(*digits).splitlines()
+    lines[1] = lines[1][: lines[1].rindex(",")]  # row 1 has 784 values
+    path = tmp_path / "train.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=r"row 1 has 784 values; the header has 785"):
+        load_dataset(path)
+
+
+def test_an_empty_hidden_flag_is_refused_not_taken_for_none(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["train", "--hidden", ""])
+    assert exited.value.code == 2 and "write none for no hidden layer" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300, 0.5])
+def test_a_model_pixel_scale_that_would_flatten_every_input_is_refused(tmp_path, scale):
+    from core.errors import ModelFileError
+
+    network = Network.create(Architecture(hidden=(8,)), "he", np.random.default_rng(0))
+    path = tmp_path / "m.npz"
+    save_model(path, network.snapshot())
+    with np.load(path) as archive:
+        arrays = dict(archive)
+    meta = json.loads(str(arrays["meta"]))
+    meta["normalisation"]["pixel_scale"] = scale
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+    with pytest.raises(ModelFileError, match=r"pixel_scale.*\[1, 65535\]"):
+        load_model(path)
+
+
+def test_closed_standard_streams_never_crash(tmp_path):
+    command = [sys.executable, "-m", "tui", "train", "--data", str(tmp_path / "missing.csv")]
+    result = subprocess.run(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=None,
+        timeout=120,
+        close_fds=True,
+        preexec_fn=lambda: os.close(2),
+    )
+    assert result.returncode == 2

@@ -245,6 +245,12 @@ class FullDisk:
     def close(self):
         pass
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
 
 def test_full_disk_under_metrics_is_one_line_and_status_2(tiny_csv, tmp_path, monkeypatch, capsys):
     path = tmp_path / "run.jsonl"

@@ -56,6 +56,6 @@ async def test_a_registered_view_gets_a_tab_a_key_help_and_commands(app_with_not
         assert app.query_one(NotesView).presses == 2
         sections = dict(tui.help.key_sections(app))
         assert sections["Notes view (n)"] == [("x", "Count", "Count the key presses")]
-        assert any(row[0] == "n" for row in sections["Everywhere"])
+        assert any(row[0].endswith("/n") and "Notes" in row[2] for row in sections["Everywhere"])
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert "Notes: Count the key presses (x)" in titles and "Notes" in titles

@@ -307,6 +307,7 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         run.begin(message.config)
         run.model_path, run.source, run.opened_val_accuracy = message.path, message.data.source, message.val_accuracy
         run.val_images, run.val_labels = message.data.val_images, message.data.val_labels
+        run.pixel_scale = message.pixel_scale
         self._take_weights(message.snapshot, message.val_probabilities)
         self.set_phase(Phase.OPENED, {"data", "predictions"})
         self.action_show_view("browser")
@@ -326,6 +327,9 @@ class DigitApp(WorkerMixin, SaveMixin, App):
             self.show_run({"phase"})
             self.refresh_bindings()
             self.notify(message.error, severity="error", timeout=10, markup=False)
+
+    def on_browser_view_shown(self, message: BrowserView.Shown):
+        self.state.browser_row = message.row  # the digit other views (Draw's "e") start from
 
     def on_confusion_grid_cell_chosen(self, message: ConfusionGrid.CellChosen):
         browser = self.query_one(BrowserView)

@@ -29,7 +29,7 @@ class OneLineParser(argparse.ArgumentParser):
     """Usage errors as a single line and exit status 2, like every bad input."""
 
     def error(self, message):
-        sys.stderr.write(f"{self.prog}: error: {printable(message, 300)} (see --help)\n")
+        sys.stderr.write(f"{self.prog}: error: {printable(message, 240)} (see --help)\n")
         sys.exit(2)
 
 
@@ -61,10 +61,20 @@ def build_parser():
     )
     evaluate.add_argument("--json", action="store_true")
 
-    predict = commands.add_parser("predict", help="write a Kaggle submission (ImageId,Label)")
+    predict = commands.add_parser(
+        "predict", help="write a Kaggle submission (ImageId,Label), or read the digit in image files"
+    )
     predict.add_argument("--model", required=True, metavar="M")
-    predict.add_argument("--data", required=True, metavar="PATH", help="images, e.g. Kaggle's test.csv")
-    predict.add_argument("--out", required=True, metavar="PATH", help="submission CSV to write")
+    # --data with --out, or --image: argparse cannot say "one or the other", predict_command checks it
+    predict.add_argument("--data", metavar="PATH", help="images, e.g. Kaggle's test.csv (with --out)")
+    predict.add_argument("--out", metavar="PATH", help="submission CSV to write (with --data)")
+    predict.add_argument(
+        "--image",
+        nargs="+",
+        metavar="FILE",
+        help="picture files of one digit each: PBM/PGM, or PNG, JPEG and more with the images extra",
+    )
+    predict.add_argument("--json", action="store_true", help="with --image: one JSON object per file")
     return parser
 
 
@@ -150,6 +160,9 @@ class SignalGuard:
 
 
 def main(argv=None):
+    for name in ("stdout", "stderr"):  # started with a stream closed (>&-): write nowhere, never crash
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 - for the life of the process
     args = build_parser().parse_args(argv)
     signals = SignalGuard().install()
     try:
@@ -177,11 +190,11 @@ def _run(args, signals):
         if isinstance(error, DigitTuiError):
             if isinstance(error, StdoutError):
                 _silence(sys.stdout)  # what is still buffered would fail again at exit
-            _say(f"{PROGRAM}: error: {printable(error, 400)}")
+            _say(f"{PROGRAM}: error: {printable(error, 280)}")
             return 2
         # a bug: say so in one line, keep the details for a report
         _say(
-            f"{PROGRAM}: unexpected error: {type(error).__name__}: {printable(error, 400)}\n"
+            f"{PROGRAM}: unexpected error: {type(error).__name__}: {printable(error, 280)}\n"
             "please report it with the command you ran"
         )
         return 1

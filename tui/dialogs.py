@@ -146,3 +146,48 @@ class ConfirmScreen(ModalScreen):
 
     def action_answer(self, yes):
         self.dismiss(yes)
+
+
+class ExportScreen(ModalScreen):
+    """Where to save a drawing, and its true label (optional). Returns
+    (csv path, label or None), or None on Escape."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without saving")]
+
+    def __init__(self, default_csv):
+        super().__init__()
+        self.default_csv = default_csv
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="export-box"):
+            yield Label("Save this drawing", classes="dialog-title")
+            yield Label(
+                "The digit the network receives is saved as a PGM image beside the CSV; with a "
+                "label, it is also added as a row to the CSV (Kaggle's layout), for --data.",
+                classes="dim",
+            )
+            yield Input(self.default_csv, id="export-csv", compact=True)
+            yield Input("", placeholder="true label 0-9 (empty: image only)", id="export-label", compact=True)
+            yield Label("", id="export-error", markup=False)
+            yield Label("Enter saves, Escape cancels.", classes="dim")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self):
+        self.query_one("#export-label", Input).focus()
+
+    def on_input_submitted(self, event):
+        label_text = self.query_one("#export-label", Input).value.strip()
+        path = expand_user_path(self.query_one("#export-csv", Input).value)
+        if label_text and not (len(label_text) == 1 and label_text.isdigit()):
+            return self._error(f"the label must be one digit 0-9, not {printable(label_text, 20)!r}")
+        try:
+            check_output_path(path, "digits CSV")
+        except DigitTuiError as error:
+            return self._error(str(error))
+        self.dismiss((path, int(label_text) if label_text else None))
+
+    def _error(self, text):
+        self.query_one("#export-error", Label).update(Text(text, style="bold red"))
+
+    def action_cancel(self):
+        self.dismiss(None)

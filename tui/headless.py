@@ -14,11 +14,13 @@ from rich.table import Table
 from rich.text import Text
 
 from core import BatchDone, Diverged, EpochDone, Finished, load_model, save_model, train
+from core.atomic import atomic_write
 from core.errors import DigitTuiError
-from core.inference import predict
+from core.inference import predict, probabilities
 from core.outputs import check_output_path
 from core.text import printable
 from data import load_dataset, normalise
+from data.inputs import input_files
 
 from .cli import os_reason, writing_stdout
 from .options import config_from_args
@@ -41,7 +43,7 @@ def train_command(args):
     """Exit 0 when training ran; 2 when it diverged (the last good weights are
     still saved with --save, and the message names the learning rate)."""
     config = config_from_args(args)
-    inputs = [("--data", args.data)]
+    inputs = [("--data", name) for name in input_files(args.data)]  # a folder's file, IDX labels, the sample
     for path, what in ((args.save, "model"), (args.metrics, "metrics log")):
         if path is not None:  # checked before the run, which may take minutes
             check_output_path(path, what, inputs)
@@ -63,7 +65,7 @@ def train_command(args):
         else:
             _print_summary(_Console(), summary)
     if diverged:
-        sys.stderr.write(f"digit-tui: error: {printable(diverged.message, 400)}\n")
+        sys.stderr.write(f"digit-tui: error: {printable(diverged.message, 280)}\n")
         return 2
     return 0
 
@@ -71,38 +73,31 @@ def train_command(args):
 @contextmanager
 def _metrics_log(path):
     """The --metrics file: yields a function that writes one epoch's JSON
-    line and flushes it whole. A write that fails (a full disk) ends the run
-    with one line naming the file."""
+    line and flushes it whole, so a crash or a kill keeps every finished
+    epoch. A new file is written as the run goes (``tail -f`` follows it).
+    An existing one is never truncated up front: the lines go to a temporary
+    file beside it, which replaces it when the run ends, however it ends
+    (diverged, Ctrl+C, SIGTERM). A write that fails (a full disk) ends the
+    run with one line naming the file."""
     if not path:
         yield None
         return
     try:
-        stream = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by the with below, errors named first
+        with _log_stream(path) as stream:
+
+            def record(event):
+                stream.write(json.dumps(_epoch_record(event)) + "\n")
+                stream.flush()
+
+            yield record
     except OSError as error:
-        raise DigitTuiError(f"{printable(path)}: cannot write the metrics log: {error.strerror or error}") from None
+        raise DigitTuiError(f"--metrics {printable(path)}: {os_reason(error)}") from None
 
-    def failed(error):
-        return DigitTuiError(f"--metrics {printable(path)}: {os_reason(error)}")
 
-    def record(event):
-        try:
-            stream.write(json.dumps(_epoch_record(event)) + "\n")
-            stream.flush()
-        except OSError as error:
-            raise failed(error) from None
-
-    try:
-        yield record
-    except BaseException:
-        try:
-            stream.close()  # retries what a failed write left buffered: that error is already told
-        except OSError:
-            pass
-        raise
-    try:
-        stream.close()
-    except OSError as error:
-        raise failed(error) from None
+def _log_stream(path):
+    if os.path.exists(os.path.realpath(path)):
+        return atomic_write(path, "w", keep_partial=True)
+    return open(path, "x", encoding="utf-8")  # noqa: SIM115 - the caller's with closes it
 
 
 def _run_training(config, split, console, metrics):
@@ -153,7 +148,8 @@ def _show_batch(progress, task, label, event):
 
 
 def _same_path(first, second):
-    return os.path.abspath(first) == os.path.abspath(second)
+    """The same file, however it is spelled (./x, a symbolic link)."""
+    return os.path.realpath(first) == os.path.realpath(second)
 
 
 def _epoch_record(event):
@@ -200,12 +196,12 @@ def _print_summary(console, summary):
         f"{summary['samples_per_second']:,.0f} samples/s, {summary['blas_threads']} BLAS thread(s)"
     )
     if summary["model"]:
-        console.print(Text(f"model saved to {summary['model']}"))  # a path is never markup
+        console.print(Text(f"model saved to {printable(summary['model'], 300)}"))  # never markup, never raw
 
 
 def evaluate_command(args):
     saved = load_model(args.model)
-    evaluation = evaluate_model(saved, args.data)
+    evaluation = evaluate_model(saved, args.data, model_path=args.model)
     with writing_stdout():
         if args.json:
             print(json.dumps(evaluation.to_json()))
@@ -213,8 +209,8 @@ def evaluate_command(args):
         console = _Console()
         console.print(
             Text.assemble(
-                (args.model, "bold"),
-                f" on {evaluation.source}: accuracy ",
+                (printable(args.model, 200), "bold"),
+                f" on {printable(evaluation.source, 200)}: accuracy ",
                 (f"{evaluation.accuracy:.2%}", "bold"),
                 f" of {len(evaluation.labels)} digits",
             )
@@ -248,10 +244,75 @@ def _confusion_table(confusion):
 
 
 def predict_command(args):
-    check_output_path(args.out, "submission", [("--data", args.data), ("--model", args.model)])
+    """--data with --out: write a Kaggle submission. --image: each file's
+    digit and probabilities, every file tried; exit 2 if any could not be read."""
+    _check_predict_flags(args)
+    if args.image:
+        return _predict_images(args)
+    inputs = [("--data", name) for name in input_files(args.data, "test")] + [("--model", args.model)]
+    check_output_path(args.out, "submission", inputs)
     saved = load_model(args.model)
     dataset = load_dataset(args.data, part="test")
     predictions = predict(saved.snapshot, normalise(dataset.images, saved.pixel_scale))
     write_submission(args.out, predictions)
     print(f"wrote {len(predictions)} predictions to {printable(args.out, 300)}", file=sys.stderr)
     return 0
+
+
+def _check_predict_flags(args):
+    """The usage argparse cannot express: --image, or --data with --out."""
+    if args.image and (args.data is not None or args.out is not None):
+        raise DigitTuiError("predict takes --image, or --data with --out, not both (see --help)")
+    if not args.image and (args.data is None or args.out is None):
+        raise DigitTuiError("predict needs --image FILE..., or --data PATH with --out PATH (see --help)")
+    if args.json and not args.image:
+        raise DigitTuiError("predict --json goes with --image (see --help)")
+
+
+def _predict_images(args):
+    # imported here: only this use of predict needs them
+    from data.images import read_image
+    from data.preprocess import mnist_style
+
+    saved = load_model(args.model)
+    console = None if args.json else _Console(soft_wrap=True, highlight=False)
+    failed = False
+    for path in args.image:
+        try:
+            result = _image_result(saved, path, mnist_style(read_image(path)))
+        except DigitTuiError as error:
+            failed = True
+            result = {"file": path, "error": str(error)}
+            sys.stderr.write(f"digit-tui: error: {printable(error, 280)}\n")
+        with writing_stdout():
+            if console is None:
+                print(json.dumps(result), flush=True)
+            else:
+                _print_image_result(console, result)
+    return 2 if failed else 0
+
+
+def _image_result(saved, path, digit):
+    """One file's JSON object; ``digit`` is mnist_style's 28x28 image, None
+    for a blank picture (which has no digit to predict)."""
+    if digit is None:
+        return {"file": path, "prediction": None, "probabilities": None, "nothing_drawn": True}
+    x = normalise(digit.reshape(1, 784), saved.pixel_scale)
+    shares = probabilities(saved.snapshot, x)[0]
+    return {"file": path, "prediction": int(shares.argmax()), "probabilities": [float(p) for p in shares]}
+
+
+def _print_image_result(console, result):
+    """Two lines a file: the digit, then all ten probabilities (fits 80 columns)."""
+    name = printable(result["file"], 300)
+    if "error" in result:
+        return  # already said on stderr
+    if result["prediction"] is None:
+        console.print(Text(f"{name}: nothing drawn"))
+        return
+    digit, shares = result["prediction"], result["probabilities"]
+    console.print(Text.assemble(f"{name}: ", (str(digit), "bold"), f"  (probability {shares[digit]:.2f})"))
+    pieces = []
+    for k, share in enumerate(shares):
+        pieces += [" ", (f"{k}:{share:.2f}", "bold" if k == digit else "")]
+    console.print(Text.assemble(" ", *pieces))

@@ -33,14 +33,21 @@ METRICS = [
         "row = true digit, column = prediction; the diagonal is right; the largest mistakes (ties too) are marked !",
     ),
 ]
-WIDE = 110  # from this width the help shows in two columns and fits 120x40 without scrolling
+WIDE = 110  # from this width the help shows in two columns (at 120x40 it scrolls a few lines, visibly)
 
 
 def key_sections(app):
-    """[(title, [(keys, description, tooltip)])]: everywhere, then each view."""
-    everywhere = list(app.BINDINGS) + [
-        b for b in Screen.BINDINGS if b.action in ("app.focus_next", "app.focus_previous")
-    ]
+    """[(title, [(keys, description, tooltip)])]: everywhere, then each view.
+    The views' own keys make one line, from the registry."""
+    views = Binding(
+        ",".join(spec.key for spec in VIEWS),
+        "show_view",
+        "Views",
+        tooltip="Show a view: " + ", ".join(spec.title for spec in VIEWS),
+    )
+    app_keys = [b for b in app.BINDINGS if not b.action.startswith("show_view(")]
+    focus_keys = [b for b in Screen.BINDINGS if b.action in ("app.focus_next", "app.focus_previous")]
+    everywhere = [views, *app_keys, *focus_keys]
     everywhere.append(
         Binding(
             app.COMMAND_PALETTE_BINDING,
@@ -73,10 +80,20 @@ def _rows(app, bindings):
     return [(_join_keys(keys), description, tooltip) for tooltip, (description, keys) in rows.items()]
 
 
+ARROWS = ({"↑", "↓", "←", "→"}, {"^", "v", "<-", "->"}, {"up", "down", "left", "right"})
+
+
 def _join_keys(keys):
+    """'0-9', 'arrows/hjkl', 't/b/c/d' or 'pgup / pgdn': short enough for the key column."""
     if len(keys) > 2 and all(k.isdigit() and len(k) == 1 for k in keys):
         return f"{keys[0]}-{keys[-1]}"
-    return " / ".join(keys)
+    for arrows in ARROWS:
+        if arrows <= set(keys):
+            rest = [k for k in keys if k not in arrows]
+            vim = {"h", "j", "k", "l"} <= set(rest)
+            rest = [k for k in rest if not (vim and k in "hjkl")]
+            return "/".join(["arrows", *(["hjkl"] if vim else []), *rest])
+    return ("/" if all(len(k) == 1 for k in keys) else " / ").join(keys)
 
 
 def keys_text(sections):
@@ -108,7 +125,7 @@ def metrics_text():
     for name, meaning in METRICS:
         text.append(f"  {name}", style="bold")
         text.append(f": {meaning}.\n")
-    text.append("\nEscape closes this help; in a small window it scrolls (PgDn, PgUp).", style="dim")
+    text.append("\nEscape closes this help. It scrolls: PgDn, PgUp, the arrows, the mouse wheel.", style="dim")
     return text
 
 
@@ -122,11 +139,14 @@ class HelpScreen(ModalScreen):
         self.sections = sections
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="help-box"), VerticalScroll(id="help-scroll"), Grid(id="help-grid"):
-            left, right = split_sections(self.sections)
-            yield Static(keys_text(left), id="help-keys")
-            yield Static(keys_text(right), id="help-keys-2")
-            yield Static(metrics_text(), id="help-metrics")
+        with Vertical(classes="dialog", id="help-box"):
+            # Said at the top, where it is seen: in ASCII mode there is no scrollbar.
+            yield Static("Escape closes this help. PgDn, PgUp, the arrows and the wheel scroll it.", classes="dim")
+            with VerticalScroll(id="help-scroll"), Grid(id="help-grid"):
+                left, right = split_sections(self.sections)
+                yield Static(keys_text(left), id="help-keys")
+                yield Static(keys_text(right), id="help-keys-2")
+                yield Static(metrics_text(), id="help-metrics")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self):

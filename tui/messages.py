@@ -5,9 +5,13 @@ send about weights is a read-only ``Snapshot``, never the live network.
 """
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from textual.message import Message
+
+from core.config import TrainConfig
+from core.events import Diverged, EpochDone, Finished
+from core.inference import Snapshot
+from core.types import ByteArray, FloatArray, LabelArray
 
 
 @dataclass
@@ -19,14 +23,14 @@ class WorkerMessage(Message):
 class DataReady(WorkerMessage):
     """The data is loaded and split; the validation digits can be browsed."""
 
-    val_images: Any = field(repr=False)
-    val_labels: Any = field(repr=False)
+    val_images: ByteArray = field(repr=False)  # (n_val, 784)
+    val_labels: LabelArray = field(repr=False)
     source: str = ""
 
 
 @dataclass
 class RunBegan(WorkerMessage):
-    config: Any
+    config: TrainConfig
     epochs: int
     batches_per_epoch: int
 
@@ -42,9 +46,9 @@ class BatchProgress(WorkerMessage):
     loss: float
     lr: float
     elapsed: float  # seconds, pauses excluded
-    recent_losses: tuple  # the last few hundred batch losses, for the sparkline
+    recent_losses: tuple[float, ...]  # the last few hundred batch losses, for the sparkline
 
-    def can_replace(self, message):
+    def can_replace(self, message: Message) -> bool:
         return isinstance(message, BatchProgress)
 
 
@@ -54,15 +58,15 @@ class EpochsDone(WorkerMessage):
     without their arrays; the snapshot and validation probabilities of the
     latest one."""
 
-    records: list
-    snapshot: Any = field(repr=False)
-    val_probabilities: Any = field(repr=False)
+    records: list[EpochDone]  # without their arrays (snapshot and val_probabilities are None)
+    snapshot: Snapshot = field(repr=False)
+    val_probabilities: FloatArray = field(repr=False)
 
 
 @dataclass
 class RunEnded(WorkerMessage):
-    finished: Any = field(repr=False)
-    diverged: Any = None
+    finished: Finished = field(repr=False)
+    diverged: Diverged | None = None
 
 
 @dataclass
@@ -70,11 +74,12 @@ class ModelOpened(WorkerMessage):
     """A saved model, loaded with its validation predictions."""
 
     path: str
-    snapshot: Any = field(repr=False)
-    config: Any
-    val_probabilities: Any = field(repr=False)
-    val_accuracy: float = 0.0
-    data: Any = field(default=None, repr=False)  # its validation digits, a DataReady
+    snapshot: Snapshot = field(repr=False)
+    config: TrainConfig
+    val_probabilities: FloatArray = field(repr=False)
+    val_accuracy: float
+    data: DataReady = field(repr=False)  # its validation digits
+    pixel_scale: float = 255.0
 
 
 @dataclass

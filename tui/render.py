@@ -209,3 +209,67 @@ class LineChart:
         values = [v for _, series, _, _ in self.series for v in series if np.isfinite(v)]
         low, high = min(values), max(values)
         return (low, high) if high > low else (low - 0.5, high + 0.5)
+
+
+class PadArt:
+    """The pad as text: an upper half block per cell (top pixel in the
+    foreground, bottom in the background), or in ASCII one character per
+    pixel pair. The cursor's cell is shown reversed ('+' in ASCII)."""
+
+    def __init__(self, pad, ascii_only=False, show_cursor=True):
+        self.pad, self.ascii_only, self.show_cursor = pad, ascii_only, show_cursor
+
+    def __rich_console__(self, console, options):
+        pixels, (cursor_x, cursor_y) = self.pad.pixels, self.pad.cursor
+        for row in range(0, self.pad.height, 2):
+            top, bottom = pixels[row], pixels[min(row + 1, self.pad.height - 1)]
+            cursor_col = cursor_x if self.show_cursor and row // 2 == cursor_y // 2 else None
+            yield from self._line(top, bottom, cursor_col)
+            yield Segment.line()
+
+    def _line(self, top, bottom, cursor_col):
+        if self.ascii_only:
+            chars = [_ascii_pair(upper, lower) for upper, lower in zip(top, bottom)]
+            if cursor_col is not None:
+                chars[cursor_col] = "+"
+            yield Segment("".join(chars))
+            return
+        runs = []
+        for col, (upper, lower) in enumerate(zip(top, bottom)):
+            style = Style(color=_pad_grey(upper), bgcolor=_pad_grey(lower), reverse=col == cursor_col)
+            if runs and runs[-1][1] == style:
+                runs[-1][0].append(UPPER_HALF)
+            else:
+                runs.append(([UPPER_HALF], style))
+        for chars, style in runs:
+            yield Segment("".join(chars), style)
+
+
+def _ascii_pair(upper, lower):
+    """' ' blank, "'" top pixel, '.' bottom pixel, ':' both, by their ink."""
+    return " '.:"[int(upper > 0.5) + 2 * int(lower > 0.5)]
+
+
+def _pad_grey(value):
+    level = int(round(float(value) * 255))
+    return f"rgb({level},{level},{level})"
+
+
+SPARK_LEVELS = " \u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
+
+
+def probability_columns(probabilities, predicted=None, rows=4, ascii_only=False):
+    """The ten class probabilities as columns of bars (three cells a class,
+    ``rows`` high, in eighths of a cell), the digits underneath: compact
+    enough to sit under a 28x14 digit."""
+    heights = np.round(np.asarray(probabilities, dtype=float) * rows * 8).astype(int)
+    text = Text(no_wrap=True)
+    for row in range(rows, 0, -1):
+        for digit, height in enumerate(heights):
+            filled = min(max(height - (row - 1) * 8, 0), 8)
+            glyph = ("#" if filled >= 4 else " ") if ascii_only else SPARK_LEVELS[filled]
+            text.append(f" {glyph} ", style="bold green" if digit == predicted else "")
+        text.append("\n")
+    for digit in range(10):
+        text.append(f" {digit} ", style="bold reverse" if digit == predicted else "dim")
+    return text

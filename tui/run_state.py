@@ -10,11 +10,16 @@ describe the stopped weights, and a save writes those same weights.
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Optional
+from typing import Optional
 
 from rich.text import Text
 
 from core.config import TrainConfig
+from core.events import Diverged, EpochDone
+from core.inference import Snapshot
+from core.types import ByteArray, FloatArray, LabelArray
+
+from .messages import BatchProgress
 
 
 class Phase(Enum):
@@ -30,12 +35,12 @@ class Phase(Enum):
     OPENED = "opened"  # a saved model, not trained here
 
     @property
-    def active(self):
+    def active(self) -> bool:
         """A worker is (or is about to be) busy with a run."""
         return self in (Phase.LOADING, Phase.TRAINING, Phase.PAUSED, Phase.STOPPING)
 
     @property
-    def running(self):
+    def running(self) -> bool:
         """Training, paused or not: pause and stop apply."""
         return self in (Phase.TRAINING, Phase.PAUSED)
 
@@ -46,42 +51,45 @@ class RunState:
     phase: Phase = Phase.IDLE
     run_id: int = 0  # messages from an older run (before a restart) are ignored
     source: str = ""  # the data's description
-    val_images: Any = None  # the validation digits (uint8 rows) and their labels
-    val_labels: Any = None
+    val_images: Optional[ByteArray] = None  # the validation digits (uint8 rows) and their labels
+    val_labels: Optional[LabelArray] = None
+    browser_row: Optional[int] = None  # the validation row the Digits view shows
+    pixel_scale: float = 255.0  # what pixels are divided by for ``snapshot`` (a saved model records it)
     model_path: Optional[str] = None
     batches_per_epoch: int = 0
-    progress: Any = None  # the latest BatchProgress message
-    history: list = field(default_factory=list)  # EpochDone records, without arrays
-    snapshot: Any = None  # the weights ``latest`` describes (core.inference.Snapshot)
+    progress: Optional[BatchProgress] = None  # the latest BatchProgress message
+    history: list[EpochDone] = field(default_factory=list)  # EpochDone records, without arrays
+    snapshot: Optional[Snapshot] = None  # the weights ``latest`` describes
     snapshot_config: Optional[TrainConfig] = None  # the settings those weights were trained with
-    val_probabilities: Any = None
+    val_probabilities: Optional[FloatArray] = None
     opened_val_accuracy: Optional[float] = None
-    diverged: Any = None
+    diverged: Optional[Diverged] = None
     error: str = ""
 
     @property
-    def latest(self):
+    def latest(self) -> Optional[EpochDone]:
         return self.history[-1] if self.history else None
 
-    def begin(self, config):
+    def begin(self, config: TrainConfig) -> None:
         """A new run starts loading: forget everything about the old one."""
         self.run_id += 1
         self.config, self.phase, self.history = config, Phase.LOADING, []
         self.batches_per_epoch, self.progress = 0, None
-        self.snapshot = self.snapshot_config = self.val_probabilities = None
+        self.snapshot = self.snapshot_config = self.val_probabilities = self.browser_row = None
+        self.pixel_scale = 255.0
         self.opened_val_accuracy = self.diverged = None
         self.error = ""
 
-    def describe(self):
+    def describe(self) -> str:
         config = self.config
         return f"{config.architecture.describe()} {config.optimizer} lr {config.lr:g}"
 
     @property
-    def unit(self):
+    def unit(self) -> str:
         return "iteration" if self.config.full_batch else "epoch"
 
 
-def status_text(run, shown=None):
+def status_text(run: RunState, shown: Optional[EpochDone] = None) -> Text:
     """One line for the top of the Training view. ``shown`` is the epoch
     record the view currently shows (it may trail ``run.latest`` by up to a
     second), so the line never runs ahead of the table and the charts."""
@@ -108,16 +116,16 @@ def status_text(run, shown=None):
     return _ended_text(run, record, what)
 
 
-def _epochs_done(record):
+def _epochs_done(record: Optional[EpochDone]) -> int:
     if record is None:
         return 0
     return record.epoch - 1 if record.partial else record.epoch
 
 
-def _ended_text(run, record, what):
+def _ended_text(run: RunState, record: Optional[EpochDone], what: str) -> Text:
     unit, phase = run.unit, run.phase.value.capitalize()
     if run.phase is Phase.DIVERGED and run.diverged is not None:
-        return _diverged_text(run, record, what)
+        return _diverged_text(run, run.diverged, record, what)
     if record is None:
         return Text.assemble((phase, "bold"), f" before the first {unit} ended - {what}")
     accuracy = f"val acc {record.val_accuracy:.2%}"
@@ -132,8 +140,8 @@ def _ended_text(run, record, what):
     return Text.assemble((phase, "bold"), f" after {record.epoch} {unit}s: {accuracy}{best} - {what}")
 
 
-def _diverged_text(run, record, what):
-    diverged, unit = run.diverged, run.unit
+def _diverged_text(run: RunState, diverged: Diverged, record: Optional[EpochDone], what: str) -> Text:
+    unit = run.unit
     kept = (
         "the initial weights"
         if record is None

@@ -86,13 +86,13 @@ def model_split(saved, data_path, path="the model", allow_streams=True):
     return config, dataset, split
 
 
-def evaluate_model(saved, data_path=None):
+def evaluate_model(saved, data_path=None, model_path="the model"):
     """Evaluate on all of ``data_path``; with no path, on the bundled
     sample's validation split made with the model's own seed and fraction,
     so that the digits it trained on are not counted. Pixels are scaled as
     the model records."""
     if data_path is None:
-        _, _, split = model_split(saved, None)
+        _, _, split = model_split(saved, None, model_path)
         images, labels, source = split.val_images, split.y_val, "bundled sample, validation split"
     else:
         dataset = load_dataset(data_path, part="test").require_labels()

@@ -72,7 +72,8 @@ class WorkerMixin:
             probs = probabilities(saved.snapshot, normalise(split.val_images, saved.pixel_scale))
             val_accuracy = accuracy(split.y_val, probs.argmax(axis=1))
             data = DataReady(split.val_images, split.y_val, dataset.source)
-            self._post(open_id, ModelOpened(path, saved.snapshot, config, probs, val_accuracy, data))
+            opened = ModelOpened(path, saved.snapshot, config, probs, val_accuracy, data, saved.pixel_scale)
+            self._post(open_id, opened)
 
     @contextmanager
     def _failures_reported(self, run_id, message_class=RunFailed):

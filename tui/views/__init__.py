@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from .base import View, ViewOptions
 from .confusion import ConfusionView
 from .digits import BrowserView
+from .draw import DrawView
 from .training import TrainingView
 
 
@@ -26,6 +27,7 @@ VIEWS = [
     ViewSpec("training", "Training", "t", "Progress, metrics and curves", TrainingView),
     ViewSpec("browser", "Digits", "b", "Browse validation digits and predictions", BrowserView),
     ViewSpec("confusion", "Confusion", "c", "The validation confusion matrix", ConfusionView),
+    ViewSpec("draw", "Draw", "d", "Draw a digit and see what the network makes of it", DrawView),
 ]
 
-__all__ = ["VIEWS", "ViewSpec", "View", "ViewOptions", "TrainingView", "BrowserView", "ConfusionView"]
+__all__ = ["VIEWS", "ViewSpec", "View", "ViewOptions", "TrainingView", "BrowserView", "ConfusionView", "DrawView"]

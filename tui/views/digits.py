@@ -4,6 +4,7 @@ import numpy as np
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Label
 
 from ..browsing import Selection, find_next, ordered_rows
@@ -51,6 +52,13 @@ class BrowserView(View, can_focus=True):
             yield Prediction(self.options.ascii_only, id="prediction")
         yield Label("", id="position")
 
+    class Shown(Message):
+        """The browser now shows this validation row (None: none)."""
+
+        def __init__(self, row):
+            super().__init__()
+            self.row = row
+
     def focus_target(self):
         return self
 
@@ -95,6 +103,7 @@ class BrowserView(View, can_focus=True):
         row = self.current_row
         if row != self._drawn_row:  # new predictions alone leave the digit as it is
             self._drawn_row = row
+            self.post_message(self.Shown(row))
             self.query_one("#digit", DigitArt).image = None if row is None else self.images[row]
         probabilities = None if row is None or self.probabilities is None else self.probabilities[row]
         self.query_one("#prediction", Prediction).state = (
