@@ -185,3 +185,14 @@ def test_an_idle_app_with_an_opened_model_sends_nothing(tmp_path, tiny_csv):
         assert process.poll() is None
     finally:
         close_app(process, leader)
+
+
+async def test_the_table_follows_a_new_run_to_its_last_row(tiny_csv):
+    """Clearing the table for a new run scrolls it to the top: that must not
+    read as the user scrolling up, or the second run's table stays on row 1."""
+    app = DigitApp(TINY.with_changes(epochs=40), data_path=tiny_csv)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause(1.5)
+        table = app.query_one(HistoryTable)
+        assert table.row_count == 40 and table.scroll_y == table.max_scroll_y > 0

@@ -48,6 +48,12 @@ class HistoryTable(CompactLines, DataTable):
         if dropped and not self._follow:
             self.scroll_to(y=max(self.scroll_target_y - dropped, 0), animate=False, immediate=True, force=True)
 
+    def clear(self, columns=False):
+        """Empty for a new run, which is followed from its first row."""
+        result = super().clear(columns)
+        self._follow = True  # clearing scrolls to the top: not the user scrolling up
+        return result
+
     def follow_now(self):
         if self._follow:
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
