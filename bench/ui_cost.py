@@ -116,7 +116,7 @@ def bytes_per_second(key, watch_seconds=6.0, settle_seconds=2.0):
         close_app(process, leader)
 
 
-VIEWS = {"training": "t", "digits": "b", "confusion": "c"}
+VIEWS = {"training": "t", "digits": "b", "confusion": "c", "draw": "d", "inside": "i"}
 
 
 def ui_figures(repeats=3):

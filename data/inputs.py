@@ -11,12 +11,15 @@ import os
 from core.errors import DataError
 
 from .bundled import sample_path
-from .loading import FOLDER_CANDIDATES, labels_beside
+from .loading import FOLDER_CANDIDATES, labels_beside, resolve_dataset_name
 
 
 def input_files(path: str | None, part: str = "train") -> list[str]:
     """The files reading ``path`` would open (those that exist)."""
-    path = sample_path() if path is None else os.fspath(path)
+    try:  # a downloaded dataset's name: its folder
+        path = sample_path() if path is None else resolve_dataset_name(os.fspath(path))
+    except DataError:
+        return []  # not downloaded: reading it fails before any output is written
     if os.path.isdir(path):
         names = [os.path.join(path, name) for name in FOLDER_CANDIDATES[part]]
         candidates = [name for name in names if os.path.isfile(name)][:1]

@@ -6,6 +6,7 @@
     load_dataset("train-images-idx3-ubyte.gz")  IDX, with its labels file beside it
     load_dataset("some/folder")     the first known file name found inside
     load_dataset("/dev/fd/63")      a pipe, such as <(zcat train.csv.gz)
+    load_dataset("mnist")           a dataset fetched by `digit-tui download mnist`
 
 Each file is opened once (see ``files``): the format is told from the first
 bytes of that open file and the loader reads on from it.
@@ -23,6 +24,7 @@ from . import cache
 from .bundled import sample_path
 from .csv_format import load_csv
 from .dataset import Dataset, check_pixels
+from .datasets import DATASETS, downloaded_folder
 from .files import Source, open_source
 from .idx_format import load_idx
 from .npz_format import load_npz
@@ -54,12 +56,22 @@ def load_dataset(path: StrPath | None = None, part: str = "train", allow_streams
     ``allow_streams`` lets pipes and terminals be read (the command line);
     the app passes False, so nothing it opens can block.
     Raises DataError, naming the file, for anything unusable."""
-    path = os.fspath(sample_path() if path is None else path)
+    path = resolve_dataset_name(os.fspath(sample_path() if path is None else path))
     if os.path.isdir(path):
         path = _file_in_folder(path, part)
     with open_source(path, allow_streams) as source:
         dataset = _load(source, part, allow_streams)
     return check_pixels(dataset)
+
+
+def resolve_dataset_name(path: str) -> str:
+    """``path`` itself, or for a downloaded dataset's name ("mnist",
+    "fashion-mnist", "kmnist") its folder. A file or folder of that name in
+    the working directory wins: a user's own ./mnist must still load.
+    DataError, naming the download command, if the dataset is missing."""
+    if path in DATASETS and not os.path.lexists(path):
+        return downloaded_folder(path)
+    return path
 
 
 def _load(source: Source, part: str, allow_streams: bool) -> Dataset:

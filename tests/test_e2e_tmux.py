@@ -158,3 +158,25 @@ def test_drawing_with_the_mouse_and_with_keys(command):
         terminal.wait_for("EXITED=0", timeout=30)
     finally:
         terminal.close()
+
+
+def test_the_inside_view_tiles_change_between_two_epochs_of_a_live_run(command):
+    live = command.replace("--epochs 5", "--epochs 100000 --lr 0.0003")
+    terminal = Terminal(live + " --ascii", 120, 40)
+    try:
+        terminal.wait_for("Training epoch", timeout=60)
+        terminal.keys("b")
+        terminal.wait_for("filter: all")
+        terminal.keys("i")
+        first = terminal.wait_for("first-layer weights")
+        deadline = time.monotonic() + 60
+        while terminal.screen() == first:  # the tiles follow each epoch's weights
+            assert time.monotonic() < deadline, "the Inside view never changed while training"
+            time.sleep(0.3)
+        later = terminal.screen()
+        tiles = [screen.split("first-layer weights")[1] for screen in (first, later)]
+        assert tiles[0] != tiles[1]
+        terminal.keys("q")
+        terminal.wait_for("EXITED=0", timeout=30)
+    finally:
+        terminal.close()

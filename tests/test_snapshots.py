@@ -40,6 +40,8 @@ def keys_after_training(*keys):
         ("confusion", ("c", "down", "right")),
         ("help", ("question_mark",)),
         ("settings", ("r", "tab")),
+        ("inside", ("b", "i")),
+        ("draw", ("d", "space", "down", "down", "space")),
     ],
 )
 def test_view_snapshot(snap_compare, app, view, keys, size):

@@ -294,7 +294,9 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         self.autosave()
 
     def _take_weights(self, snapshot, probabilities):
-        """The weights every view and a save use, with the settings they came from."""
+        """The weights every view and a save use, with the settings they came from
+        (and the previous ones, whose difference is the Inside view's update size)."""
+        self.state.previous_snapshot = self.state.snapshot
         self.state.snapshot, self.state.snapshot_config = snapshot, self.state.config
         self.state.val_probabilities = probabilities
 
@@ -329,7 +331,21 @@ class DigitApp(WorkerMixin, SaveMixin, App):
             self.notify(message.error, severity="error", timeout=10, markup=False)
 
     def on_browser_view_shown(self, message: BrowserView.Shown):
-        self.state.browser_row = message.row  # the digit other views (Draw's "e") start from
+        self.state.browser_row = message.row  # the digit other views (Draw's "e", Inside) start from
+        self.state.inside_source = "browser"
+        self.show_run({"digit"})
+
+    def on_draw_view_drawn(self, message):
+        self.state.drawn_digit, self.state.inside_source = message.digit, "draw"
+        self.show_run({"digit"})
+
+    def on_inside_view_step(self, message):
+        """The Inside view walks through the browser's digits, so both agree."""
+        browser = self.query_one(BrowserView)
+        if message.wrong:
+            browser.action_next_wrong(1)
+        else:
+            browser.action_move(message.delta)
 
     def on_confusion_grid_cell_chosen(self, message: ConfusionGrid.CellChosen):
         browser = self.query_one(BrowserView)

@@ -75,6 +75,18 @@ def build_parser():
         help="picture files of one digit each: PBM/PGM, or PNG, JPEG and more with the images extra",
     )
     predict.add_argument("--json", action="store_true", help="with --image: one JSON object per file")
+
+    download = commands.add_parser("download", help="fetch a full dataset (60,000 + 10,000 images), MD5-checked")
+    download.add_argument("name", nargs="?", metavar="NAME", help="mnist (default), fashion-mnist or kmnist")
+    download.add_argument("--dir", metavar="DIR", help="put the files here, not in the data folder")
+    download.add_argument(
+        "--mirror", action="append", metavar="URL", help="a source of your own, tried first (repeatable)"
+    )
+    download.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds per connect or read")
+
+    from .inspect_cli import add_parser as add_inspect_parser  # argparse only: still a fast start
+
+    add_inspect_parser(commands)
     return parser
 
 
@@ -250,10 +262,12 @@ def run_command(args):
         from .app_main import run_app
 
         return run_app(args)
-    from . import headless
+    from . import download_cli, headless, inspect_cli
 
     return {
+        "inspect": inspect_cli.inspect_command,
         "train": headless.train_command,
         "evaluate": headless.evaluate_command,
         "predict": headless.predict_command,
+        "download": download_cli.download_command,
     }[args.command](args)

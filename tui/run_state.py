@@ -54,6 +54,9 @@ class RunState:
     val_images: Optional[ByteArray] = None  # the validation digits (uint8 rows) and their labels
     val_labels: Optional[LabelArray] = None
     browser_row: Optional[int] = None  # the validation row the Digits view shows
+    drawn_digit: Optional[ByteArray] = None  # the Draw view's digit as the network receives it (28x28 uint8)
+    inside_source: str = "browser"  # whose digit the Inside view shows: "browser" or "draw", the last used
+    previous_snapshot: Optional[Snapshot] = None  # the weights one epoch before ``snapshot`` (for the update sizes)
     pixel_scale: float = 255.0  # what pixels are divided by for ``snapshot`` (a saved model records it)
     model_path: Optional[str] = None
     batches_per_epoch: int = 0
@@ -76,6 +79,7 @@ class RunState:
         self.config, self.phase, self.history = config, Phase.LOADING, []
         self.batches_per_epoch, self.progress = 0, None
         self.snapshot = self.snapshot_config = self.val_probabilities = self.browser_row = None
+        self.previous_snapshot = None
         self.pixel_scale = 255.0
         self.opened_val_accuracy = self.diverged = None
         self.error = ""

@@ -11,6 +11,7 @@ from .base import View, ViewOptions
 from .confusion import ConfusionView
 from .digits import BrowserView
 from .draw import DrawView
+from .inside import InsideView
 from .training import TrainingView
 
 
@@ -28,6 +29,7 @@ VIEWS = [
     ViewSpec("browser", "Digits", "b", "Browse validation digits and predictions", BrowserView),
     ViewSpec("confusion", "Confusion", "c", "The validation confusion matrix", ConfusionView),
     ViewSpec("draw", "Draw", "d", "Draw a digit and see what the network makes of it", DrawView),
+    ViewSpec("inside", "Inside", "i", "What each neuron looks for, and why the answer came out", InsideView),
 ]
 
-__all__ = ["VIEWS", "ViewSpec", "View", "ViewOptions", "TrainingView", "BrowserView", "ConfusionView", "DrawView"]
+__all__ = ["VIEWS", "ViewSpec", "View", "ViewOptions"]

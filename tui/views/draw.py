@@ -148,6 +148,13 @@ class DrawPad(Widget, can_focus=True):
 class DrawView(View):
     """The pad, what the network receives, and its answer."""
 
+    class Drawn(Message):
+        """What the network receives now (None: nothing drawn): the Inside view can show it."""
+
+        def __init__(self, digit):
+            super().__init__()
+            self.digit = digit
+
     KEY_SOURCES = (DrawPad,)
 
     def compose(self) -> ComposeResult:
@@ -216,6 +223,8 @@ class DrawView(View):
         pad = self.query_one(DrawPad)
         digit = mnist_style(pad.pad.pixels)
         self.query_one("#draw-input", DigitArt).image = digit
+        if digit is not None:
+            self.post_message(self.Drawn(digit))
         self.query_one("#draw-answer", Static).update(self._answer(digit))
         pen = "down" if pad.pen_down else "up"
         self.query_one("#draw-status", Label).update(

@@ -123,14 +123,18 @@ class TrainingView(View):
         run_bar = self.query_one("#run-bar", ProgressBar)
         run_bar.update(total=total_steps, progress=max(progress.step, run_bar.progress))  # never backwards
         self._timer.add(progress.step, progress.elapsed)
+        self._recent_losses = progress.recent_losses
+        # The bars move with every message; the numbers beside them (ETAs,
+        # step, elapsed, sparkline) once a second, as the table does: over
+        # SSH each redraw costs bytes, and a second is what the eye reads.
+        if time.monotonic() - self._spark_drawn < CURVES_EVERY:
+            return
         if self.options.show_timing:
             epoch_left = self._timer.remaining(progress.batches_per_epoch - progress.batch)
             self.query_one("#epoch-eta", Label).update(format_eta(epoch_left), layout=False)
             run_left = run_remaining(progress.elapsed, progress.step, total_steps)
             self.query_one("#run-eta", Label).update(format_eta(run_left), layout=False)
-        self._recent_losses = progress.recent_losses
-        if time.monotonic() - self._spark_drawn >= CURVES_EVERY:  # redrawn whole each time: keep it rare
-            self._draw_sparkline()
+        self._draw_sparkline()
         self._draw_metrics()
 
     def _finish(self, run):
