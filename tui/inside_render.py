@@ -54,8 +54,12 @@ def _sign_char(share):
     return " "
 
 
+LEVELS = 4  # steps of colour each way: neighbours that share one go out as one segment
+
+
 def _diverging(share):
-    """-1 blue, 0 grey, +1 red."""
+    """-1 blue, 0 grey, +1 red, in LEVELS steps each way."""
+    share = round(share * LEVELS) / LEVELS
     grey = 60
     if share >= 0:
         return f"rgb({int(grey + (255 - grey) * share)},{int(grey * (1 - share))},{int(grey * (1 - share))})"

@@ -17,14 +17,14 @@ from core import inference, inspect
 from data import normalise
 
 from ..inside_render import diverging_image, halve, heat_strip, softmax_table
-from ..widgets import DigitArt
+from ..widgets import CompactStatic, DigitArt
 from .base import View
 
 TILES_PER_PAGE = 10
 # While training, new weights arrive several times a second; the view's
 # images are one colour code per cell, so they are redrawn at most this
 # often (a key the user presses redraws at once): the SSH budget of 15 KiB/s.
-REDRAW_EVERY = 4.0
+REDRAW_EVERY = 6.0
 TEMPERATURES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
@@ -53,15 +53,15 @@ class InsideView(View, can_focus=True):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="inside-scroll", can_focus=False):
-            yield Static("", id="inside-title")
+            yield CompactStatic("", id="inside-title")
             with Horizontal(id="inside-top"):
                 yield DigitArt(self.options.ascii_only, id="inside-input")
-                yield Static("", id="inside-saliency")
-                yield Static("", id="inside-why")
-            yield Static("", id="inside-tiles")
-            yield Static("", id="inside-layers")
-            yield Static("", id="inside-softmax")
-            yield Static("", id="inside-health")
+                yield CompactStatic("", id="inside-saliency")
+                yield CompactStatic("", id="inside-why")
+            yield CompactStatic("", id="inside-tiles")
+            yield CompactStatic("", id="inside-layers")
+            yield CompactStatic("", id="inside-softmax")
+            yield CompactStatic("", id="inside-health")
 
     def on_mount(self):
         self._run, self._page, self._by_activation, self._temperature = None, 0, True, 2
@@ -168,17 +168,19 @@ class InsideView(View, can_focus=True):
         self.query_one("#inside-input", DigitArt).image = np.asarray(pixels, dtype=np.uint8).reshape(28, 28)
         grad = inspect.saliency(snapshot, x, predicted).reshape(28, 28)
         self.query_one("#inside-saliency", Static).update(
-            Group(Text("saliency: d logit / d pixel", style="dim"), diverging_image(grad, self.options.ascii_only))
+            Group(Text("saliency: d logit / d pixel", style="dim"), diverging_image(grad, self.options.ascii_only)),
+            layout=False,
         )
-        self.query_one("#inside-why", Static).update(self._why(snapshot, x, layers))
-        self.query_one("#inside-tiles", Static).update(self._tiles(snapshot, layers))
+        self.query_one("#inside-why", Static).update(self._why(snapshot, x, layers), layout=False)
+        self.query_one("#inside-tiles", Static).update(self._tiles(snapshot, layers), layout=False)
         self.query_one("#inside-layers", Static).update(self._layers(run, layers))
         steps = inspect.softmax_steps(logits, TEMPERATURES[self._temperature])
         self.query_one("#inside-softmax", Static).update(
             Group(
                 Text("softmax, step by step (+ - change the temperature: the answer stays)", style="bold"),
                 softmax_table(steps, predicted),
-            )
+            ),
+            layout=False,
         )
         self.query_one("#inside-health", Static).update(self._health(run))
 
