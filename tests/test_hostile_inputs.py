@@ -132,16 +132,22 @@ def test_binarised_or_blank_pixels_are_refused(tmp_path, digits, brightest, mess
     assert message in capsys.readouterr().err
 
 
-def test_a_model_is_evaluated_with_its_own_pixel_scale(tmp_path, digits):
+def model_with_pixel_scale(tmp_path, scale):
+    """A small saved model whose metadata records ``scale`` as its pixel scale."""
     network = Network.create(Architecture(hidden=(8,)), "he", np.random.default_rng(0))
     path = tmp_path / "m.npz"
     save_model(path, network.snapshot())
     with np.load(path) as archive:
         arrays = dict(archive)
     meta = json.loads(str(arrays["meta"]))
-    meta["normalisation"]["pixel_scale"] = 25.5  # pixels were divided by 25.5 in training
+    meta["normalisation"]["pixel_scale"] = scale
     arrays["meta"] = np.array(json.dumps(meta))
     np.savez(path, **arrays)
+    return path
+
+
+def test_a_model_is_evaluated_with_its_own_pixel_scale(tmp_path, digits):
+    path = model_with_pixel_scale(tmp_path, 25.5)  # pixels were divided by 25.5 in training
     data = write_csv(tmp_path / "test.csv", *digits)
     saved = load_model(path)
     evaluation = evaluate_model(saved, str(data))
@@ -385,15 +391,7 @@ def test_an_empty_hidden_flag_is_refused_not_taken_for_none(capsys):
 def test_a_model_pixel_scale_that_would_flatten_every_input_is_refused(tmp_path, scale):
     from core.errors import ModelFileError
 
-    network = Network.create(Architecture(hidden=(8,)), "he", np.random.default_rng(0))
-    path = tmp_path / "m.npz"
-    save_model(path, network.snapshot())
-    with np.load(path) as archive:
-        arrays = dict(archive)
-    meta = json.loads(str(arrays["meta"]))
-    meta["normalisation"]["pixel_scale"] = scale
-    arrays["meta"] = np.array(json.dumps(meta))
-    np.savez(path, **arrays)
+    path = model_with_pixel_scale(tmp_path, scale)
     with pytest.raises(ModelFileError, match=r"pixel_scale.*\[1, 65535\]"):
         load_model(path)
 

@@ -235,8 +235,8 @@ def _confusion_table(confusion):
     for digit in range(10):
         table.add_column(str(digit), justify="right")
     for true in range(10):
-        cells = [
-            f"[bold green]{n}[/]" if p == true else (f"[red]{n}[/]" if n else "·")
+        cells = [  # Text, not markup: counts only, but no cell is ever parsed
+            Text(str(n), style="bold green") if p == true else (Text(str(n), style="red") if n else Text("·"))
             for p, n in enumerate(confusion[true])
         ]
         table.add_row(str(true), *cells)
