@@ -132,7 +132,12 @@ def _from_json(item: Setting, value: object) -> SettingValue:
         if not value.is_integer():  # also refuses inf and NaN
             raise ConfigError(f"{item.label}: {value!r} is not a whole number")
         return int(value)
-    return value if item.kind == "int" else float(value)
+    if item.kind == "int":
+        return value
+    try:
+        return float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        raise ConfigError(f"{item.label}: too large a number") from None
 
 
 PRESETS: dict[str, TrainConfig] = {

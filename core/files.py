@@ -30,11 +30,14 @@ def open_descriptor(path: StrPath, error_class: type[DigitTuiError]) -> tuple[in
         raise error_class(f"{shown}: permission denied") from None
     except OSError as error:
         raise error_class(f"{shown}: cannot open ({error.strerror or error})") from None
-    mode = os.fstat(descriptor).st_mode
-    if stat.S_ISDIR(mode):
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise error_class(f"{shown}: is a folder, expected a file")
+        os.set_blocking(descriptor, True)
+    except BaseException:
         os.close(descriptor)
-        raise error_class(f"{shown}: is a folder, expected a file")
-    os.set_blocking(descriptor, True)
+        raise
     return descriptor, mode
 
 

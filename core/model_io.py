@@ -99,16 +99,21 @@ class SavedModel:
 
 
 def save_model(
-    path: StrPath, snapshot: Snapshot, config: dict[str, Any] | None = None, info: dict[str, Any] | None = None
+    path: StrPath,
+    snapshot: Snapshot,
+    config: dict[str, Any] | None = None,
+    info: dict[str, Any] | None = None,
+    pixel_scale: float = PIXEL_SCALE,
 ) -> None:
     """Write a ``Snapshot``'s weights to ``path`` atomically, with the
-    settings they were trained with; raise ModelFileError on failure."""
+    settings they were trained with and the pixel scale they expect (an
+    opened model keeps its own); raise ModelFileError on failure."""
     meta = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "architecture": snapshot.architecture.to_dict(),
         "config": config or {},
-        "normalisation": {"pixel_scale": PIXEL_SCALE},
+        "normalisation": {"pixel_scale": pixel_scale},
         "info": info or {},
     }
     arrays = {"meta": np.array(json.dumps(meta))}

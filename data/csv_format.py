@@ -148,18 +148,31 @@ def _read_chunks(path: str, stream: io.BufferedIOBase, source: Source, columns: 
 
 
 def _raise_first_text_cell(path: str, source: Source, columns: int) -> NoReturn:
+    """Find the first cell that is not a number, reading the rows again as
+    text, chunk by chunk (so memory stays bounded), and name it."""
     import pandas as pd
 
     stream = _rows_stream(source)
     stream.readline(64 * 1024)  # the header
-    cells = pd.read_csv(stream, dtype=str, keep_default_na=False, header=None, index_col=False, encoding="utf-8")
     header = ["label", *PIXEL_COLUMNS] if columns == PIXELS + 1 else PIXEL_COLUMNS
-    for column in cells.columns:
-        numbers = pd.to_numeric(cells[column], errors="coerce")
-        bad = np.flatnonzero(numbers.isna().to_numpy() & (cells[column].str.strip() != "").to_numpy())
-        if bad.size:
-            value = printable(cells[column].iloc[bad[0]], 40)
-            raise DataError(f"{path}: row {bad[0] + 1}, column {header[column]}: {value!r} is not a number")
+    options = dict(dtype=str, keep_default_na=False, header=None, index_col=False, encoding="utf-8")
+    rows = 0
+    try:
+        with pd.read_csv(stream, chunksize=CHUNK_ROWS, **options) as reader:
+            for cells in reader:
+                for column in cells.columns[: len(header)]:
+                    numbers = pd.to_numeric(cells[column], errors="coerce")
+                    text = cells[column].str.strip() != ""
+                    bad = np.flatnonzero(numbers.isna().to_numpy() & text.to_numpy())
+                    if bad.size:
+                        value = printable(cells[column].iloc[bad[0]], 40)
+                        where = f"row {rows + bad[0] + 1}, column {header[column]}"
+                        raise DataError(f"{path}: {where}: {value!r} is not a number")
+                rows += len(cells)
+    except pd.errors.ParserError as error:
+        raise DataError(f"{path}: {_parser_message(error, columns)}") from None
+    except READ_ERRORS as error:
+        raise DataError(f"{path}: cannot read ({_describe(error)})") from None
     raise DataError(f"{path}: could not read the cells as numbers")
 
 

@@ -364,6 +364,8 @@ def _remove(path: str) -> None:
         os.remove(path)
     except FileNotFoundError:
         pass
+    except OSError as error:  # a folder or a file we may not remove where the part should be
+        raise DataError(f"{printable(path)}: cannot remove it ({error.strerror or error})") from None
 
 
 def _remove_if_empty(path: str) -> None:

@@ -48,8 +48,11 @@ def next_free_name(stem: str, suffix: str) -> str:
 def _existing(path: str) -> str:
     if not os.path.exists(path):
         return ""
-    with open(path, encoding="utf-8") as stream:
-        text = stream.read()
+    try:
+        with open(path, encoding="utf-8") as stream:
+            text = stream.read()
+    except UnicodeDecodeError:
+        raise DataError(f"{printable(path)}: is not a text CSV: refusing to append to it") from None
     if not text.startswith(KAGGLE_HEADER):
         raise DataError(f"{printable(path)}: is not a Kaggle train.csv (label,pixel0,...): refusing to append to it")
     return text

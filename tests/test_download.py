@@ -284,7 +284,7 @@ def test_mirror_is_tried_first_and_dir_overrides(server, tmp_path, monkeypatch, 
     [
         (["download", "emnist"], "emnist: no such dataset (choose from mnist, fashion-mnist, kmnist)"),
         (["download", "--mirror", "ftp://x/"], "ftp://x/: a mirror must be an http:// or https:// URL"),
-        (["download", "--timeout", "0"], "--timeout 0.0: must be a number of seconds above 0"),
+        (["download", "--timeout", "0"], "--timeout 0.0: must be a number of seconds in (0, 3600]"),
     ],
 )
 def test_bad_arguments_are_one_line_and_exit_2(argv, message, capsys):

@@ -408,3 +408,40 @@ def test_closed_standard_streams_never_crash(tmp_path):
         preexec_fn=lambda: os.close(2),
     )
     assert result.returncode == 2
+
+
+def test_a_text_cell_and_a_long_row_later_are_one_line_not_a_crash(tmp_path, digits, capsys):
+    lines = kaggle_csv_text(*digits).splitlines()
+    lines[1] = "x" + lines[1][1:]  # row 1's label is text
+    lines[30] = lines[30] + ",1,2,3,4,5,6"  # and row 30 is too long
+    path = tmp_path / "train.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["train", "--data", str(path), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(path) in err
+
+
+def test_a_config_number_too_large_for_a_float_is_refused():
+    from core.config import TrainConfig
+    from core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="too large"):
+        TrainConfig.from_dict({"lr": 10**400})
+
+
+async def test_saving_an_opened_model_keeps_its_pixel_scale(tmp_path, digits):
+    from helpers import settle
+
+    from tui.app import DigitApp
+
+    model = model_with_pixel_scale(tmp_path, 25.5)
+    data = write_csv(tmp_path / "train.csv", *digits)
+    app = DigitApp(data_path=str(data), model_path=str(model))
+    async with app.run_test() as pilot:
+        await settle(app, pilot)
+        state = app.state
+        again = tmp_path / "again.npz"
+        assert app.save_weights(
+            str(again), state.snapshot, state.snapshot_config, state.latest, state.source, state.pixel_scale
+        )
+    assert load_model(again).pixel_scale == 25.5

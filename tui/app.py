@@ -267,7 +267,12 @@ class DigitApp(WorkerMixin, SaveMixin, App):
     def on_run_began(self, message: RunBegan):
         if not self._stale(message):
             self.state.config, self.state.batches_per_epoch = message.config, message.batches_per_epoch
-            self.set_phase(Phase.PAUSED if self.control.paused else Phase.TRAINING, {"began"})
+            self.state.previous_snapshot = message.initial  # what the first epoch's update is measured from
+            if self.control.stop_requested:  # s pressed while loading: it stops within a batch
+                phase = Phase.STOPPING
+            else:
+                phase = Phase.PAUSED if self.control.paused else Phase.TRAINING
+            self.set_phase(phase, {"began"})
 
     def on_batch_progress(self, message: BatchProgress):
         if not self._stale(message):
@@ -296,7 +301,11 @@ class DigitApp(WorkerMixin, SaveMixin, App):
     def _take_weights(self, snapshot, probabilities):
         """The weights every view and a save use, with the settings they came from
         (and the previous ones, whose difference is the Inside view's update size)."""
-        self.state.previous_snapshot = self.state.snapshot
+        if snapshot is self.state.snapshot:  # the end of a run repeats its last epoch's weights
+            self.state.val_probabilities = probabilities
+            return
+        if self.state.snapshot is not None:  # else the run's initial weights stay the previous ones
+            self.state.previous_snapshot = self.state.snapshot
         self.state.snapshot, self.state.snapshot_config = snapshot, self.state.config
         self.state.val_probabilities = probabilities
 
@@ -336,7 +345,8 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         self.show_run({"digit"})
 
     def on_draw_view_drawn(self, message):
-        self.state.drawn_digit, self.state.inside_source = message.digit, "draw"
+        self.state.drawn_digit = message.digit
+        self.state.inside_source = "draw" if message.digit is not None else "browser"
         self.show_run({"digit"})
 
     def on_inside_view_step(self, message):

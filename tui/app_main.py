@@ -15,7 +15,10 @@ HARD_EXIT_SECONDS = 5.0
 def run_app(args):
     config = config_from_args(args)  # bad flags fail here, before the screen changes
     if args.save is not None:
-        check_output_path(args.save, "model", [("--data", args.data), ("--model", args.model)])
+        from data.inputs import input_files
+
+        inputs = [("--data", name) for name in input_files(args.data)] + [("--model", args.model)]
+        check_output_path(args.save, "model", inputs)
     from .app import DigitApp, ascii_wanted
 
     app = DigitApp(

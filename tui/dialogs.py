@@ -154,9 +154,9 @@ class ExportScreen(ModalScreen):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without saving")]
 
-    def __init__(self, default_csv):
+    def __init__(self, default_csv, inputs=()):
         super().__init__()
-        self.default_csv = default_csv
+        self.default_csv, self.inputs = default_csv, inputs
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="export-box"):
@@ -181,7 +181,7 @@ class ExportScreen(ModalScreen):
         if label_text and not (len(label_text) == 1 and label_text.isdigit()):
             return self._error(f"the label must be one digit 0-9, not {printable(label_text, 20)!r}")
         try:
-            check_output_path(path, "digits CSV")
+            check_output_path(path, "digits CSV", self.inputs)  # never the training data
         except DigitTuiError as error:
             return self._error(str(error))
         self.dismiss((path, int(label_text) if label_text else None))

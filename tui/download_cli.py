@@ -41,8 +41,8 @@ def download_command(args: argparse.Namespace) -> int:
 
 def _checked_timeout(value: float) -> float:
     # not NaN, not 0: a socket timeout of 0 means "never wait", which fails every read
-    if not (math.isfinite(value) and value > 0):
-        raise DigitTuiError(f"--timeout {printable(value)}: must be a number of seconds above 0")
+    if not (math.isfinite(value) and 0 < value <= 3600):
+        raise DigitTuiError(f"--timeout {printable(value)}: must be a number of seconds in (0, 3600]")
     return value
 
 

@@ -1,7 +1,7 @@
 """The drawing pad's state, with no UI: strokes, a brush, a cursor, undo.
 
 The pad is a grid of pixels drawn two to a terminal cell (an upper half
-block), so 56 columns x 14 rows of cells hold 56x28 pixels, which look
+block), so the app's 44 columns x 14 rows of cells hold 44x28 pixels, which look
 square on most terminals. A stroke is the list of points the pointer or the
 cursor passed; consecutive points are joined by straight segments, so a
 fast drag leaves no gaps. The image is made again from the strokes after an

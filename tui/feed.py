@@ -31,7 +31,7 @@ def throttled_messages(events, interval=0.2, clock=time.monotonic, cancelled=lam
         elif isinstance(event, EpochDone):
             pending_epochs.append(event)
         elif isinstance(event, RunStarted):
-            yield RunBegan(event.config, event.epochs, event.batches_per_epoch)
+            yield RunBegan(event.config, event.epochs, event.batches_per_epoch, event.snapshot)
         elif isinstance(event, Diverged):
             diverged = event
         elif isinstance(event, Finished):

@@ -33,6 +33,7 @@ class RunBegan(WorkerMessage):
     config: TrainConfig
     epochs: int
     batches_per_epoch: int
+    initial: Snapshot | None = field(default=None, repr=False)  # the weights before the first update
 
 
 @dataclass

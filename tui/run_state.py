@@ -85,8 +85,10 @@ class RunState:
         self.error = ""
 
     def describe(self) -> str:
+        """The network as its weights are (an opened model's settings may not say), and how it trains."""
         config = self.config
-        return f"{config.architecture.describe()} {config.optimizer} lr {config.lr:g}"
+        shape = self.snapshot.architecture if self.snapshot is not None else config.architecture
+        return f"{shape.describe()} {config.optimizer} lr {config.lr:g}"
 
     @property
     def unit(self) -> str:

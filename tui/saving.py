@@ -7,6 +7,8 @@ dialog says which weights they are. Training pauses while it is open.
 
 from core import save_model
 from core.errors import DigitTuiError
+from core.model_io import PIXEL_SCALE
+from data.inputs import input_files
 
 from .dialogs import SaveScreen
 from .run_state import Phase
@@ -44,7 +46,7 @@ class SaveMixin:
         paused_here = run.phase is Phase.TRAINING
         if paused_here:
             self.action_pause()
-        weights = (run.snapshot, run.snapshot_config, run.latest, run.source)
+        weights = (run.snapshot, run.snapshot_config, run.latest, run.source, run.pixel_scale)
 
         def done(path):
             if path is not None:
@@ -52,15 +54,16 @@ class SaveMixin:
             if paused_here and self.state.phase is Phase.PAUSED:
                 self.action_resume()
 
-        screen = SaveScreen(self.last_save_name, weights_note(run), inputs=[("--data", self.data_path)])
+        inputs = [("--data", name) for name in input_files(self.data_path)]  # a folder's file, IDX labels...
+        screen = SaveScreen(self.last_save_name, weights_note(run), inputs=inputs)
         self.push_screen(screen, done)
 
-    def save_weights(self, path, snapshot, config, record, source):
+    def save_weights(self, path, snapshot, config, record, source, pixel_scale=PIXEL_SCALE):
         info = {"data": source}
         if record is not None:
             info.update(epoch=record.epoch, partial=record.partial, val_accuracy=record.val_accuracy)
         try:
-            save_model(path, snapshot, config.to_dict(), info)
+            save_model(path, snapshot, config.to_dict(), info, pixel_scale)
         except DigitTuiError as error:
             self.notify(str(error), severity="error", timeout=8, markup=False)
             return False
@@ -72,4 +75,6 @@ class SaveMixin:
         """--save: the model of every run that ends, completed or stopped."""
         run = self.state
         if self.save_path and run.snapshot is not None and run.phase is not Phase.OPENED:
-            self.save_weights(self.save_path, run.snapshot, run.snapshot_config, run.latest, run.source)
+            self.save_weights(
+                self.save_path, run.snapshot, run.snapshot_config, run.latest, run.source, run.pixel_scale
+            )

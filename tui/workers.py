@@ -31,6 +31,7 @@ class WorkerMixin:
     """Start and stop runs; the app's side of the workers."""
 
     def start_training(self, config):
+        self.open_id += 1  # a model still being opened must not replace this run when it arrives
         self.control.stop()  # ends a running worker within one batch
         self.control = RunControl()
         self.state.begin(config)

@@ -17,6 +17,7 @@ from core.inference import probabilities
 from core.text import printable
 from data import normalise
 from data.export import append_row, next_free_name, write_pgm
+from data.inputs import input_files
 from data.preprocess import mnist_style
 
 from ..dialogs import ExportScreen
@@ -170,6 +171,7 @@ class DrawView(View):
     def on_mount(self):
         self._run, self._pending, self._loads = None, False, 0
         self._export_csv = "my-digits.csv"
+        self._posted_version = 0
         self._predict()
 
     def focus_target(self):
@@ -201,7 +203,8 @@ class DrawView(View):
         if digit is None:
             self.notify("Nothing drawn yet.", severity="warning")
             return
-        self.app.push_screen(ExportScreen(self._export_csv), lambda answer: self._export(digit, answer))
+        inputs = [("--data", name) for name in input_files(getattr(self.app, "data_path", None))]
+        self.app.push_screen(ExportScreen(self._export_csv, inputs), lambda answer: self._export(digit, answer))
 
     def _export(self, digit, answer):
         if answer is None:
@@ -223,7 +226,8 @@ class DrawView(View):
         pad = self.query_one(DrawPad)
         digit = mnist_style(pad.pad.pixels)
         self.query_one("#draw-input", DigitArt).image = digit
-        if digit is not None:
+        if pad.version != self._posted_version:  # the drawing changed (not the weights): Inside may show it
+            self._posted_version = pad.version
             self.post_message(self.Drawn(digit))
         self.query_one("#draw-answer", Static).update(self._answer(digit))
         pen = "down" if pad.pen_down else "up"

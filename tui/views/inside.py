@@ -21,6 +21,7 @@ from ..widgets import CompactStatic, DigitArt
 from .base import View
 
 TILES_PER_PAGE = 10
+DEAD_SAMPLE = 2000  # validation digits over which a unit must never fire to be called dead
 # While training, new weights arrive several times a second; the view's
 # images are one colour code per cell, so they are redrawn at most this
 # often (a key the user presses redraws at once): the SSH budget of 15 KiB/s.
@@ -132,7 +133,8 @@ class InsideView(View, can_focus=True):
         if not self.is_on_screen or self._run is None:
             return
         run, digit = self._run, self.current_digit()
-        key = (
+        key = (  # the pixels too: a new drawing is a new digit even from the same source
+            None if digit is None else hash(np.asarray(digit[0]).tobytes()),
             id(run.snapshot),
             None if digit is None else digit[1],
             self._page,
@@ -217,7 +219,8 @@ class InsideView(View, can_focus=True):
 
     def _layers(self, run, layers):
         if self._dead is None and run.val_images is not None:
-            x_val = normalise(run.val_images, run.pixel_scale)
+            # At most DEAD_SAMPLE digits: on the UI thread, a large set would stall it.
+            x_val = normalise(run.val_images[:DEAD_SAMPLE], run.pixel_scale)
             self._dead = inspect.dead_units(run.snapshot, x_val)
         rows = [Text("activations, layer by layer (x: dead on every validation digit)", style="bold")]
         for index, layer in enumerate(layers[:-1]):
@@ -237,7 +240,11 @@ class InsideView(View, can_focus=True):
     def _health(self, run):
         if run.previous_snapshot is None:
             return Text("training health appears after two epochs of a run", style="dim")
-        text = Text("training health (update/weight near 1e-3 is typical; far larger: lower the rate)\n", style="bold")
+        text = Text(
+            "training health: each layer's weight size, and how much it moved between the two latest\n"
+            "snapshots relative to that size (a ratio that stays large or grows means too high a rate)\n",
+            style="bold",
+        )
         for health in inspect.layer_health(run.previous_snapshot, run.snapshot):
             text.append(
                 f"layer {health.layer}: |W| {health.weight_norm:.2f}  update/weight {health.update_ratio:.1e}\n"

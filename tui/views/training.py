@@ -84,7 +84,7 @@ class TrainingView(View):
             self._finish(run)
         if "phase" in changed:
             had_run = run.phase.active or run.phase in (Phase.STOPPED, Phase.COMPLETED, Phase.DIVERGED)
-            for part in ("#bars", "#spark-row", "#curves"):  # nothing to show, nothing moving
+            for part in ("#bars", "#metrics", "#spark-row", "#curves"):  # no run: nothing to show, nothing moving
                 self.query_one(part).display = had_run
             self.flush()  # a pause or an end freezes the numbers at the latest epoch
             self._draw_status()
