@@ -67,3 +67,7 @@ async def settle(app, pilot):
     await app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.pause()
+
+
+# Flags for a run that diverges within its first steps (SGD at a learning rate of 100).
+DIVERGING = ["--optimizer", "sgd", "--lr", "100", "--epochs", "5", "--schedule", "constant"]

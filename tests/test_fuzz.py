@@ -10,6 +10,7 @@ import io
 import os
 import signal
 import tracemalloc
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -64,26 +65,34 @@ def _timeout(signum, frame):
     raise TimeoutError("the loader took too long")
 
 
-def load_bytes(tmp_path, name, data):
-    """Load ``data`` saved as ``name``; only a Dataset or DataError may come out."""
-    path = tmp_path / name
-    path.write_bytes(data)
-    if name.endswith("idx3-ubyte"):  # a labels file beside it, as MNIST ships them
-        (tmp_path / name.replace("images-idx3", "labels-idx1")).write_bytes(idx_bytes(LABELS))
+@contextmanager
+def bounded():
+    """Fail an example that runs over SECONDS_PER_EXAMPLE or allocates over PEAK_BYTES."""
     previous = signal.signal(signal.SIGALRM, _timeout)
     signal.alarm(SECONDS_PER_EXAMPLE)
     tracemalloc.start()
     try:
-        dataset = load_dataset(path)
-        assert dataset.images.shape[1] == 784 and dataset.images.dtype == np.uint8
-    except DataError as error:
-        assert str(path) in str(error) and "\n" not in str(error)
+        yield
     finally:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert peak < PEAK_BYTES
+
+
+def load_bytes(tmp_path, name, data):
+    """Load ``data`` saved as ``name``; only a Dataset or DataError may come out."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    if name.endswith("idx3-ubyte"):  # a labels file beside it, as MNIST ships them
+        (tmp_path / name.replace("images-idx3", "labels-idx1")).write_bytes(idx_bytes(LABELS))
+    with bounded():
+        try:
+            dataset = load_dataset(path)
+            assert dataset.images.shape[1] == 784 and dataset.images.dtype == np.uint8
+        except DataError as error:
+            assert str(path) in str(error) and "\n" not in str(error)
 
 
 @FUZZ
@@ -172,13 +181,8 @@ def test_mutated_cache_entries_are_never_served_wrong(tmp_path, data):
 
 def load_bytes_keeping(path):
     """load_dataset on a file already in place, under the same time and memory bounds."""
-    previous = signal.signal(signal.SIGALRM, _timeout)
-    signal.alarm(SECONDS_PER_EXAMPLE)
-    try:
+    with bounded():
         return load_dataset(path)
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def valid_model_bytes(tmp_path):
@@ -203,19 +207,11 @@ def test_mutated_models_give_a_model_or_one_line(tmp_path, data):
     MODEL = MODEL or valid_model_bytes(tmp_path)
     path = tmp_path / "model.npz"
     path.write_bytes(data.draw(mutated(MODEL)))
-    previous = signal.signal(signal.SIGALRM, _timeout)
-    signal.alarm(SECONDS_PER_EXAMPLE)
-    tracemalloc.start()
-    try:
-        load_model(path)
-    except ModelFileError as error:
-        assert str(path) in str(error) and "\n" not in str(error)
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-    assert peak < PEAK_BYTES
+    with bounded():
+        try:
+            load_model(path)
+        except ModelFileError as error:
+            assert str(path) in str(error) and "\n" not in str(error)
 
 
 @FUZZ
@@ -241,11 +237,5 @@ def test_model_weights_claiming_any_shape_are_refused_cheaply(tmp_path, rows, co
             buffer = io.BytesIO()
             np.save(buffer, array)
             archive.writestr(f"{name}.npy", npy if name == "W0" else buffer.getvalue())
-    tracemalloc.start()
-    try:
-        with pytest.raises(ModelFileError):
-            load_model(path)
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    assert peak < PEAK_BYTES
+    with bounded(), pytest.raises(ModelFileError):
+        load_model(path)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import idx_bytes, kaggle_csv_text, synthetic_digits, write_csv
+from helpers import DIVERGING, idx_bytes, kaggle_csv_text, synthetic_digits, write_csv
 
 from core import load_model, save_model
 from core.errors import DataError
@@ -354,14 +354,7 @@ def test_an_existing_metrics_log_is_replaced_by_the_runs_own_lines_only_at_the_e
             "train",
             "--data",
             str(data),
-            "--optimizer",
-            "sgd",
-            "--lr",
-            "100",
-            "--epochs",
-            "5",
-            "--schedule",
-            "constant",
+            *DIVERGING,
             "--metrics",
             str(log),
         ]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import synthetic_digits, write_csv
+from helpers import DIVERGING, synthetic_digits, write_csv
 
 from core import Architecture, Network, load_model, save_model
 from core.errors import ModelFileError
@@ -152,14 +152,7 @@ def test_divergence_in_the_cli(tmp_path, capsys):
             "train",
             "--data",
             str(data),
-            "--optimizer",
-            "sgd",
-            "--lr",
-            "100",
-            "--epochs",
-            "5",
-            "--schedule",
-            "constant",
+            *DIVERGING,
             "--json",
         ]
     )
