@@ -2,6 +2,8 @@
 
 RunStarted, then per batch BatchDone and per epoch EpochDone, then at most one
 Diverged, and always a Finished last (unless the consumer stops iterating).
+When the run is given a thread policy, ThreadsChanged comes after RunStarted
+with its first choice and before a BatchDone whose step led to a decision.
 
 Two kinds of training loss, named apart because they differ: an epoch's
 ``running_loss`` is the mean of its mini-batch losses, each measured before
@@ -81,12 +83,24 @@ class Diverged:
 
 
 @dataclass(frozen=True)
-class Finished:
-    """The run's end. Its validation numbers are those of the last EpochDone
-    (the same weights), or of the initial weights when no batch was done."""
+class ThreadsChanged:
+    """A decision of ``core.threads.ThreadPolicy``: its first choice (step 0),
+    a switch, or a trial's verdict (the count unchanged); ``reason`` is one
+    short sentence for the user."""
 
-    reason: str  # "completed", "stopped" or "diverged"
-    snapshot: Snapshot = field(repr=False, compare=False)  # the final weights
+    step: int  # the training steps done when it was decided
+    threads: int  # BLAS threads from now on
+    reason: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The run's end. Its numbers describe the weights kept: those of the
+    EpochDone of ``kept_epoch`` (the same weights), or the initial weights
+    when no epoch ended."""
+
+    reason: str  # "completed", "stopped", "early stopped" (patience ran out) or "diverged"
+    snapshot: Snapshot = field(repr=False, compare=False)  # the weights kept (see kept_epoch)
     epochs_done: int  # whole epochs
     train_seconds: float  # time in training steps only
     samples_per_second: float
@@ -95,7 +109,11 @@ class Finished:
     val_loss: float
     val_accuracy: float
     val_probabilities: FloatArray = field(repr=False, compare=False)  # (n_val, classes)
+    # Whose weights these are: the epoch kept (the best one with keep="best",
+    # else the last; 0 for the initial weights), and the last epoch run.
+    kept_epoch: int = 0
+    last_epoch: int = 0
 
 
 # Anything ``core.training.train`` yields.
-Event: TypeAlias = RunStarted | BatchDone | EpochDone | Diverged | Finished
+Event: TypeAlias = RunStarted | BatchDone | EpochDone | Diverged | Finished | ThreadsChanged

@@ -28,17 +28,30 @@ def cross_entropy(logits: FloatArray, labels: IntArray) -> float:
     return float(-log_softmax(logits)[rows, labels].mean())
 
 
-def softmax_cross_entropy(logits: FloatArray, labels: IntArray) -> tuple[float, FloatArray]:
+def softmax_cross_entropy(
+    logits: FloatArray, labels: IntArray, out: FloatArray | None = None
+) -> tuple[float, FloatArray]:
     """Loss and its gradient with respect to the logits.
 
     L = -(1/N) sum_i log p_i[y_i], and dL/dz = (p - onehot(y)) / N:
     the softmax and the log cancel into this simple difference.
+
+    The gradient is built in place, in ``out`` if given (an array shaped
+    like the logits, which stay as they are), so a step allocates little:
+    z - m, then e^(z - m), then divided by N times its row sum. Every row
+    is short (one value per class), and NumPy's reductions along short rows
+    cost more than the arithmetic, so the row sums are the product with a
+    vector of ones (as ``Dense`` sums its bias gradient).
     """
     n = len(labels)
     rows = np.arange(n)
-    log_p = log_softmax(logits)
-    loss = float(-log_p[rows, labels].mean())
-    grad = np.exp(log_p)
-    grad[rows, labels] -= 1
-    grad /= n
+    grad = np.subtract(logits, logits.max(axis=1, keepdims=True), out=out)  # z - m
+    true_class = grad[rows, labels]  # z_y - m (a copy: the next line overwrites grad)
+    np.exp(grad, out=grad)
+    sums = grad @ np.ones(grad.shape[1], grad.dtype)  # sum_j e^(z_j - m), one per row
+    # -log p_y = log(sum_j e^(z_j - m)) - (z_y - m): the shifted logit, never log(0)
+    loss = float((np.log(sums) - true_class).sum()) / n
+    sums *= n
+    grad /= sums[:, np.newaxis]  # p / N
+    grad[rows, labels] -= grad.dtype.type(1 / n)  # (p - onehot(y)) / N
     return loss, grad

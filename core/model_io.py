@@ -1,5 +1,5 @@
 """Model files: one ``.npz`` with the weights, the architecture, the training
-settings and the pixel normalisation.
+settings, the pixel normalisation and the names of the ten classes.
 
 Everything that is not a weight is stored as a JSON string in a plain
 unicode array, so files load with ``allow_pickle=False``: opening a model
@@ -46,6 +46,13 @@ PIXEL_SCALE = 255.0
 # This digit-tui reads 28x28 digits into the 10 classes 0-9.
 INPUTS = 784
 CLASSES = 10
+# What each class is called: the digits, unless the model learnt another
+# dataset (Fashion-MNIST's "Coat", KMNIST's "ki"); files before the names
+# were stored are digit models.
+DIGIT_NAMES: tuple[str, ...] = tuple(str(digit) for digit in range(CLASSES))
+# A class name is a word or two ("Ankle boot"); a longer one is no name but
+# an attempt to fill the screen.
+MAX_CLASS_NAME = 40
 # A real 'meta' record is a few kilobytes; 1 MB leaves room and stops a
 # record made to fill memory.
 META_LIMIT = 1 << 20
@@ -96,6 +103,8 @@ class SavedModel:
     info: dict[str, Any]
     # What pixels are divided by before they reach this model's network.
     pixel_scale: float = field(default=PIXEL_SCALE)
+    # The names of the classes 0-9, as the data it learnt called them.
+    classes: tuple[str, ...] = DIGIT_NAMES
 
 
 def save_model(
@@ -104,10 +113,15 @@ def save_model(
     config: dict[str, Any] | None = None,
     info: dict[str, Any] | None = None,
     pixel_scale: float = PIXEL_SCALE,
+    classes: Sequence[str] = DIGIT_NAMES,
 ) -> None:
     """Write a ``Snapshot``'s weights to ``path`` atomically, with the
-    settings they were trained with and the pixel scale they expect (an
-    opened model keeps its own); raise ModelFileError on failure."""
+    settings they were trained with, the pixel scale they expect (an
+    opened model keeps its own) and the names of their classes; raise
+    ModelFileError on failure, and on names that loading would refuse."""
+    problem = class_names_problem(list(classes))
+    if problem is not None:
+        raise _error(path, f"cannot save the model: 'classes': {problem}")
     meta = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -115,6 +129,7 @@ def save_model(
         "config": config or {},
         "normalisation": {"pixel_scale": pixel_scale},
         "info": info or {},
+        "classes": list(classes),
     }
     arrays = {"meta": np.array(json.dumps(meta))}
     for index, (weight, bias) in enumerate(snapshot.weights):
@@ -152,8 +167,10 @@ def _read_model_members(path: StrPath, archive: zipfile.ZipFile) -> SavedModel:
     architecture = _read_architecture(path, meta)
     pixel_scale = _read_pixel_scale(path, meta)
     config, info = _read_mapping(path, meta, "config"), _read_mapping(path, meta, "info")
+    classes = _read_classes(path, meta)
     weights = _read_weights(path, archive, architecture.sizes)
-    return SavedModel(Snapshot.of(architecture, weights), config, {"pixel_scale": pixel_scale}, info, pixel_scale)
+    snapshot = Snapshot.of(architecture, weights)
+    return SavedModel(snapshot, config, {"pixel_scale": pixel_scale}, info, pixel_scale, classes)
 
 
 def _error(path: StrPath, text: str) -> ModelFileError:
@@ -314,6 +331,41 @@ def _read_pixel_scale(path: StrPath, meta: dict[str, Any]) -> float:
     if scale is None or not MIN_PIXEL_SCALE <= scale <= MAX_PIXEL_SCALE:
         raise _error(path, f"normalisation 'pixel_scale': {_show(value)} is not a number in [1, 65535]")
     return scale
+
+
+def _read_classes(path: StrPath, meta: dict[str, Any]) -> tuple[str, ...]:
+    if "classes" not in meta:
+        return DIGIT_NAMES  # a file from before the names were stored: digits
+    value = meta["classes"]
+    problem = class_names_problem(value)
+    if problem is not None:
+        raise _error(path, f"'classes': {problem}")
+    return tuple(value)
+
+
+def class_names_problem(value: object) -> str | None:
+    """What makes ``value`` unusable as the ten class names, or None.
+
+    The names are shown in tables, headers and messages, so each is a short
+    line of text: no control or format characters (an escape sequence in a
+    name would reach the terminal), no blank name, none twice (a prediction
+    would be ambiguous)."""
+    if not isinstance(value, list):
+        return f"{_show(value)} is not a list of names"
+    if len(value) != CLASSES:
+        return f"{len(value):,} names, but the model has {CLASSES} classes"
+    for number, name in enumerate(value):
+        if not isinstance(name, str):
+            return f"the name of class {number} is {_show(name)}, not text"
+        if len(name) > MAX_CLASS_NAME:
+            return f"the name of class {number} is {len(name):,} characters long, more than {MAX_CLASS_NAME}"
+        if not name.strip() or name != name.strip():
+            return f"the name of class {number} ({_show(name)}) is blank or has spaces around it"
+        if printable(name, MAX_CLASS_NAME) != name:
+            return f"the name of class {number} ({_show(name)}) holds control characters"
+    if len(set(value)) != len(value):
+        return "two classes have the same name"
+    return None
 
 
 # ---- architecture ------------------------------------------------------------

@@ -4,6 +4,7 @@ The last Dense layer gives logits; softmax turns them into probabilities
 (see ``losses``). The default shape is the classic 784-10-10.
 """
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self, TypeAlias
@@ -12,7 +13,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .errors import ConfigError
-from .layers import Activation, Dense, Dropout
+from .layers import Activation, Dense, Dropout, Rows
 from .losses import softmax_cross_entropy
 from .types import FloatArray, IntArray, WeightPair
 
@@ -100,6 +101,13 @@ def initial_weights(
 class Network:
     """Layers in order, with the weights held by the Dense layers.
 
+    Every weight and bias lives in one flat array, ``flat_params``, and
+    every gradient in another of the same layout, ``flat_gradients``; each
+    layer's W, b and their gradients are views into them (reshaped slices,
+    not copies). An optimiser then updates all the weights with one pass
+    per NumPy operation over one long array, instead of one pass per layer
+    array, and needs just one array per running average (see ``optim``).
+
     For training only: ``forward`` keeps per-call values on the layers for
     ``backward``, so one network serves one thread. Predictions go through
     a ``core.inference.Snapshot`` of its weights."""
@@ -113,15 +121,23 @@ class Network:
         if architecture.activation not in ACTIVATIONS:
             raise ConfigError(f"unknown activation {architecture.activation!r}; choose from {', '.join(ACTIVATIONS)}")
         self.architecture = architecture
+        arrays = [array for pair in weights for array in pair]  # W0, b0, W1, b1, ...
+        shapes = [np.shape(array) for array in arrays]
+        self.flat_params, params = flat_views(shapes, np.result_type(*arrays))
+        self.flat_gradients, grads = flat_views(shapes, self.flat_params.dtype)
+        for view, array in zip(params, arrays):
+            view[...] = array  # a copy: the caller's arrays stay the caller's
         self.layers: list[Layer] = []
         dropout_rng = rng if rng is not None else np.random.default_rng(0)
-        for index, (weight, bias) in enumerate(weights):
-            self.layers.append(Dense(weight, bias))
+        for index in range(len(weights)):
+            weight, bias = params[2 * index], params[2 * index + 1]
+            self.layers.append(Dense(weight, bias, grads=(grads[2 * index], grads[2 * index + 1])))
             if index < len(weights) - 1:
                 self.layers.append(Activation(architecture.activation))
                 if architecture.dropout > 0:
                     self.layers.append(Dropout(architecture.dropout, dropout_rng))
         self.dense_layers[0].needs_input_grad = False  # the first layer (its input is the data)
+        self._grad_logits = Rows(architecture.classes)
 
     @classmethod
     def create(
@@ -178,9 +194,13 @@ class Network:
 
         L2 adds (l2/2) * sum of squared weights (not biases) to the loss, so
         its gradient adds l2 * W to each dL/dW.
+
+        The logits returned live in an array the network reuses: they are
+        good until the next call (copy them to keep them longer).
         """
         logits = self.forward(x, training=True)
-        loss, grad_logits = softmax_cross_entropy(logits, labels)
+        grad_logits = self._grad_logits.get(len(logits), logits.dtype)
+        loss = softmax_cross_entropy(logits, labels, out=grad_logits)[0]
         self.backward(grad_logits)
         if l2:
             for layer in self.dense_layers:
@@ -188,3 +208,12 @@ class Network:
                 loss += 0.5 * l2 * float(np.vdot(weight, weight))  # sum of squares, no temporary
                 layer.grads["W"] += weight.dtype.type(l2) * weight
         return loss, logits
+
+
+def flat_views(shapes: Sequence[tuple[int, ...]], dtype: np.dtype[Any]) -> tuple[FloatArray, list[FloatArray]]:
+    """One zeroed array long enough for arrays of all ``shapes``, and a view
+    of it shaped as each: they share its memory, one after another."""
+    sizes = [math.prod(shape) for shape in shapes]
+    flat = np.zeros(sum(sizes), dtype)
+    ends = np.cumsum(sizes)
+    return flat, [flat[end - size : end].reshape(shape) for shape, size, end in zip(shapes, sizes, ends)]

@@ -4,6 +4,11 @@ Each keeps its state (velocities, moment estimates) in lists that match the
 parameter list one to one. ``step(lr)`` reads the gradients the network's
 backward pass just filled in. Full-batch gradient descent (the notebook's
 algorithm) is SGD with no momentum and one batch per epoch.
+
+Every update here is element by element, the same rule for each weight, so
+``make_optimizer`` hands over a network's weights as one flat array (and its
+gradients as another): one pass per NumPy operation over all the weights
+rather than a pass per layer array, and one array per running average.
 """
 
 import numpy as np
@@ -94,7 +99,7 @@ class Adam:
 
 
 def make_optimizer(name: str, network: Network, momentum: float = 0.9) -> SGD | Adam:
-    params, grads = network.parameters(), network.gradients()
+    params, grads = [network.flat_params], [network.flat_gradients]  # every weight, in one array each
     if name == "adam":
         return Adam(params, grads)
     if name == "sgd":

@@ -6,6 +6,7 @@ from typing import Any, Self
 import numpy as np
 
 from core.errors import DataError
+from core.model_io import DIGIT_NAMES
 from core.text import printable
 from core.types import ByteArray, FloatArray, IntArray, LabelArray
 
@@ -17,11 +18,13 @@ CLASSES = 10
 @dataclass
 class Dataset:
     """Images as uint8 rows of 784 pixels (0-255); labels 0-9, or None for
-    unlabelled files such as Kaggle's test.csv."""
+    unlabelled files such as Kaggle's test.csv; what the classes 0-9 are
+    called (the digits, unless a downloaded dataset names them)."""
 
     images: ByteArray  # (N, 784)
     labels: LabelArray | None  # (N,)
     source: str
+    classes: tuple[str, ...] = DIGIT_NAMES
 
     def __len__(self) -> int:
         return len(self.images)

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 
 from core.errors import DataError
+from core.model_io import DIGIT_NAMES
 from core.text import printable
 
 # The same four names for every dataset; the loader's folder lookup picks
@@ -25,7 +26,8 @@ FILE_NAMES = (
 @dataclass(frozen=True)
 class Published:
     """One downloadable dataset: its sources (base URLs, tried in order), the
-    published MD5 of each file in FILE_NAMES order, and its terms of use."""
+    published MD5 of each file in FILE_NAMES order, its terms of use, and
+    the names of its classes 0-9 (as its authors list them)."""
 
     name: str
     title: str
@@ -33,6 +35,7 @@ class Published:
     md5s: tuple[str, ...]
     licence: str
     citation: str
+    classes: tuple[str, ...] = DIGIT_NAMES
 
     def md5_of(self, file_name: str) -> str:
         return self.md5s[FILE_NAMES.index(file_name)]
@@ -76,6 +79,18 @@ DATASETS: dict[str, Published] = {
             "H. Xiao, K. Rasul and R. Vollgraf, Fashion-MNIST: a Novel Image Dataset for "
             "Benchmarking Machine Learning Algorithms, arXiv:1708.07747, 2017"
         ),
+        classes=(
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
     ),
     "kmnist": Published(
         name="kmnist",
@@ -95,6 +110,10 @@ DATASETS: dict[str, Published] = {
             "T. Clanuwat, M. Bober-Irizar, A. Kitamoto, A. Lamb, K. Yamamoto and D. Ha, "
             "Deep Learning for Classical Japanese Literature, arXiv:1812.01718, 2018"
         ),
+        # The hiragana お き す つ な は ま や れ を, in romaji: kana are two
+        # cells wide in a terminal (columns would not line up), missing from
+        # many console fonts, and unreadable under --ascii or LANG=C.
+        classes=("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
     ),
 }
 
@@ -112,6 +131,17 @@ def data_folder() -> str:
 
 def dataset_folder(name: str) -> str:
     return os.path.join(data_folder(), name)
+
+
+def classes_of(path: str) -> tuple[str, ...]:
+    """The class names of the dataset file at ``path``: a downloaded
+    dataset's when the file is in that dataset's folder (however the folder
+    was named: by the dataset's name, its path, a link), else the digits."""
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    for entry in DATASETS.values():
+        if folder == os.path.realpath(dataset_folder(entry.name)):
+            return entry.classes
+    return DIGIT_NAMES
 
 
 def published(name: str) -> Published:

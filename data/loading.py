@@ -7,6 +7,7 @@
     load_dataset("some/folder")     the first known file name found inside
     load_dataset("/dev/fd/63")      a pipe, such as <(zcat train.csv.gz)
     load_dataset("mnist")           a dataset fetched by `digit-tui download mnist`
+    load_test_part("mnist")         its official test part (t10k-*), or None
 
 Each file is opened once (see ``files``): the format is told from the first
 bytes of that open file and the loader reads on from it.
@@ -14,7 +15,9 @@ bytes of that open file and the loader reads on from it.
 
 import gzip
 import os
+import zipfile
 import zlib
+from dataclasses import replace
 
 from core.errors import DataError
 from core.text import printable
@@ -24,7 +27,7 @@ from . import cache
 from .bundled import sample_path
 from .csv_format import load_csv
 from .dataset import Dataset, check_pixels
-from .datasets import DATASETS, downloaded_folder
+from .datasets import DATASETS, classes_of, downloaded_folder
 from .files import Source, open_source
 from .idx_format import load_idx
 from .npz_format import load_npz
@@ -61,7 +64,57 @@ def load_dataset(path: StrPath | None = None, part: str = "train", allow_streams
         path = _file_in_folder(path, part)
     with open_source(path, allow_streams) as source:
         dataset = _load(source, part, allow_streams)
+    classes = classes_of(path)
+    if classes != dataset.classes:  # a copy: the CSV cache may hold the original
+        dataset = replace(dataset, classes=classes)
     return check_pixels(dataset)
+
+
+def load_test_part(path: StrPath | None) -> Dataset | None:
+    """The official test part of the dataset at ``path``, or None if it has
+    none: a folder's t10k-* files (or test.csv, if labelled), an .npz's
+    x_test and y_test, the t10k-* files beside a train-* images file.
+
+    None, rather than the training part again, for everything else: the
+    bundled sample, a single CSV, an .npz without x_test, an unlabelled
+    test.csv, a pipe (which can be read only once). Read after training, so
+    it never delays the start; DataError if the test files are damaged."""
+    if path is None:
+        return None
+    test_file = _test_file(resolve_dataset_name(os.fspath(path)))
+    if test_file is None:
+        return None
+    dataset = load_dataset(test_file, part="test", allow_streams=False)
+    return dataset if dataset.labels is not None else None
+
+
+def _test_file(path: str) -> str | None:
+    """The file that holds ``path``'s test part, if any (not yet checked for labels)."""
+    if os.path.isdir(path):
+        found = next((name for name in FOLDER_CANDIDATES["test"] if os.path.isfile(os.path.join(path, name))), None)
+        if found is None:
+            return None
+        path = os.path.join(path, found)
+        if found not in FOLDER_CANDIDATES["train"]:
+            return path  # t10k-*, test.csv: only the test part reads it
+    if not os.path.isfile(path):
+        return None  # a pipe: already read, for training
+    if zipfile.is_zipfile(path):
+        return path if _npz_has_test_part(path) else None
+    folder, name = os.path.split(path)
+    if name.startswith("train-images"):  # MNIST's naming: t10k-images-... beside it
+        beside = os.path.join(folder, "t10k-" + name.removeprefix("train-"))
+        return beside if os.path.isfile(beside) else None
+    return None
+
+
+def _npz_has_test_part(path: str) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False  # the training part was read from it: a damaged file is said then
+    return {"x_test.npy", "y_test.npy"} <= names
 
 
 def resolve_dataset_name(path: str) -> str:

@@ -27,6 +27,16 @@ def private_cache(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def private_data_folder(tmp_path_factory, monkeypatch):
+    """Each test gets its own empty data folder, never the user's: the runs
+    that training tests record (and any download) land there. A test may
+    set DIGIT_TUI_DATA_DIR again, or DIGIT_TUI_RECORD=off."""
+    monkeypatch.setenv("DIGIT_TUI_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    for name in ("DIGIT_TUI_RECORD", "DIGIT_TUI_KEEP_MODELS"):  # the developer's own settings
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
 def restore_blas_threads():
     """Training sets NumPy's BLAS thread count for the whole process; put it
     back after each test, so that no test runs with another's setting."""

@@ -34,12 +34,23 @@ def test_train_json_summary_and_saved_model(tmp_path, train_csv, capsys):
     assert summary["model"] == str(model) and model.exists() and summary["epochs"] == 2
     lines = [json.loads(line) for line in metrics.read_text().splitlines()]
     assert [line["epoch"] for line in lines] == [1, 2] and summary["status"] == "completed"
-    # the last epoch's weights are the final weights: one set of numbers
-    assert lines[-1]["val_accuracy"] == summary["val_accuracy"] and 0 <= summary["val_accuracy"] <= 1
-    assert lines[-1]["val_loss"] == summary["val_loss"]
+    # the kept epoch's weights (the best, by default) are the summary's: one set of numbers
+    kept = lines[summary["kept_epoch"] - 1]
+    assert summary["kept"] == "best" and kept["val_accuracy"] == max(line["val_accuracy"] for line in lines)
+    assert kept["val_accuracy"] == summary["val_accuracy"] and 0 <= summary["val_accuracy"] <= 1
+    assert kept["val_loss"] == summary["val_loss"]
     # the two training losses are named apart: running (per epoch) and final (one pass)
     assert "running_loss" in lines[-1] and "train_loss" not in lines[-1]
-    assert summary["train_loss"] > 0 and summary["train_loss"] != lines[-1]["running_loss"]
+    assert summary["train_loss"] > 0 and summary["train_loss"] != kept["running_loss"]
+
+
+def test_keep_last_reports_the_last_epoch(tmp_path, train_csv, capsys):
+    metrics = tmp_path / "run.jsonl"
+    assert main(["train", "--data", str(train_csv), *FAST, "--keep", "last", "--metrics", str(metrics), "--json"]) == 0
+    summary = last_json(capsys)
+    last = [json.loads(line) for line in metrics.read_text().splitlines()][-1]
+    assert summary["kept_epoch"] == last["epoch"] == 2
+    assert (summary["val_accuracy"], summary["val_loss"]) == (last["val_accuracy"], last["val_loss"])
 
 
 def test_train_human_output(train_csv, capsys):

@@ -173,6 +173,7 @@ def test_sigterm_in_the_middle_of_a_save_removes_the_temporary_file(tiny_csv, tm
             str(model),
         ],
         cwd=ROOT,
+        env=dict(os.environ, DIGIT_TUI_RECORD="off"),  # the first model saved must be --save's, not the run record's
         capture_output=True,
         text=True,
         timeout=HANG_GUARD * 2,

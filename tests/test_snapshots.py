@@ -5,11 +5,15 @@ Deterministic: seeded synthetic digits, a fixed seed, and timing figures
 Refresh after an intended change with: pytest tests/test_snapshots.py --snapshot-update
 """
 
+import os
+
 import pytest
 from helpers import synthetic_digits, write_csv
+from runs_fixtures import write_fixture_runs
 
 from core import TrainConfig
 from tui.app import DigitApp
+from tui.recording import runs_folder
 
 CONFIG = TrainConfig(hidden=(16,), epochs=4, batch_size=8, lr=0.003, schedule="constant")
 
@@ -49,3 +53,24 @@ def test_view_snapshot(snap_compare, app, view, keys, size):
     dialog shows the working folder, which differs between machines: tests/test_trust.py
     covers it)."""
     assert snap_compare(app, terminal_size=size, run_before=keys_after_training(*keys))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_runs_view_snapshot(snap_compare, app, monkeypatch, size):
+    """The Runs view with fixed fixture runs (names, times, numbers), two of
+    them selected, one the baseline; the app's own run is not recorded."""
+    monkeypatch.setenv("DIGIT_TUI_RECORD", "off")
+    os.makedirs(runs_folder())
+    write_fixture_runs(runs_folder())
+
+    async def run_before(pilot):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("u")
+        await pilot.app.workers.wait_for_complete()  # the runs folder is read in a thread
+        await pilot.pause()
+        await pilot.press("space", "down", "*", "down", "down")
+        await pilot.app.workers.wait_for_complete()  # the selected runs' epochs
+        await pilot.pause(0.5)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

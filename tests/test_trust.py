@@ -210,7 +210,7 @@ async def test_tab_never_reaches_the_tab_strip_and_focus_is_shown(tiny_csv):
         assert "2 / 20" in text_of(app, "#position")
 
 
-@pytest.mark.parametrize("view", ["t", "b", "c", "d", "i"])
+@pytest.mark.parametrize("view", ["t", "b", "c", "d", "i", "u"])
 async def test_the_footer_fits_80_columns_in_every_view_and_phase(tiny_csv, view):
     app = DigitApp(LONG, data_path=tiny_csv, feed_interval=0.05)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -305,6 +305,7 @@ async def test_help_has_a_section_per_view_and_fits_120x40(tiny_csv):
             "Confusion view (c)",
             "Draw view (d)",
             "Inside view (i)",
+            "Runs view (u)",
         ]
         for title, rows in sections:
             keys = [key for row in rows for key in re.split(r" / |/(?=.)", row[0]) if key]
@@ -327,7 +328,7 @@ def test_the_apps_first_run_is_worth_watching_and_the_cli_default_is_unchanged()
     from tui.options import config_from_args
 
     parser = build_parser()
-    assert config_from_args(parser.parse_args([])) == PRESETS[APP_PRESET] == PRESETS["wide"]
+    assert config_from_args(parser.parse_args([])) == PRESETS[APP_PRESET] == PRESETS["best"]
     assert config_from_args(parser.parse_args(["train"])) == PRESETS["default"] == TrainConfig()
     assert config_from_args(parser.parse_args(["--preset", "seed"])).hidden == (10,)  # the notebook
 

@@ -18,12 +18,25 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs
 
 from core import RunControl
-from core.config import TrainConfig
+from core.config import APP_PRESET, TrainConfig
 
 from .browsing import Selection
 from .dialogs import PathScreen
 from .help import HelpScreen, key_sections
-from .messages import BatchProgress, DataReady, EpochsDone, ModelOpened, OpenFailed, RunBegan, RunEnded, RunFailed
+from .messages import (
+    BatchProgress,
+    DataReady,
+    EpochsDone,
+    ModelOpened,
+    OfficialTestScored,
+    OpenFailed,
+    RecordingProblem,
+    RunBegan,
+    RunEnded,
+    RunFailed,
+    RunRecorded,
+    ThreadsSwitched,
+)
 from .run_state import Phase, RunState
 from .saving import SaveMixin
 from .settings_form import SettingsScreen
@@ -85,8 +98,12 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         feed_interval=0.5,
         blas_threads=None,
         save_path=None,
+        no_record=False,
+        preset_name=APP_PRESET,
     ):
         super().__init__()
+        # Runs are recorded under runs/ unless --no-record; named by how they differ from the preset.
+        self.no_record, self.preset_name, self.quitting = no_record, preset_name, False
         self.blas_threads, self.feed_interval = blas_threads, feed_interval
         self.data_path, self.save_path, self.initial_model = data_path, save_path, model_path
         self.options = ViewOptions(ascii_only=ascii_only, show_timing=show_timing)
@@ -238,6 +255,7 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         self.push_screen(HelpScreen(key_sections(self)))
 
     async def action_quit(self):
+        self.quitting = True  # before the worker can see the stop: its record says "interrupted"
         self.control.stop()
         self.workers.cancel_group(self, "training")
         self.exit()
@@ -248,6 +266,7 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         join the worker's thread for ever: when ``hard_exit_after`` is set (the
         real command, not tests, which go on running), the process ends that
         many seconds later, long after Textual has restored the terminal."""
+        self.quitting = True
         if self.hard_exit_after is not None:
             timer = threading.Timer(self.hard_exit_after, lambda: os._exit(self.return_code or 0))
             timer.daemon = True  # a normal exit does not wait for it
@@ -262,6 +281,7 @@ class DigitApp(WorkerMixin, SaveMixin, App):
     def on_data_ready(self, message: DataReady):
         if not self._stale(message):
             self.state.val_images, self.state.val_labels = message.val_images, message.val_labels
+            self.state.class_names = message.class_names
             self.show_run({"data"})
 
     def on_run_began(self, message: RunBegan):
@@ -285,12 +305,24 @@ class DigitApp(WorkerMixin, SaveMixin, App):
             self._take_weights(message.snapshot, message.val_probabilities)
             self.show_run({"epochs", "predictions"})
 
+    def on_threads_switched(self, message: ThreadsSwitched):
+        """A change of BLAS threads mid-run, or a start on more than one, is
+        said, with its reason; the usual start on one thread goes unsaid."""
+        if not self._stale(message) and (message.step > 0 or message.threads > 1):
+            self.notify(f"BLAS threads: {message.threads} ({message.reason})", timeout=6, markup=False)
+
     def on_run_ended(self, message: RunEnded):
         if self._stale(message):
             return
         finished, self.state.diverged = message.finished, message.diverged
+        self.state.kept_epoch, self.state.end_reason = finished.kept_epoch, finished.reason
         self._take_weights(finished.snapshot, finished.val_probabilities)
-        phase = {"completed": Phase.COMPLETED, "stopped": Phase.STOPPED, "diverged": Phase.DIVERGED}
+        phase = {
+            "completed": Phase.COMPLETED,
+            "early stopped": Phase.COMPLETED,  # patience ran out: the run is done, not cut short by the user
+            "stopped": Phase.STOPPED,
+            "diverged": Phase.DIVERGED,
+        }
         self.state.phase = phase[finished.reason]
         if message.diverged is not None:
             self.notify(message.diverged.message, severity="error", timeout=10)
@@ -318,11 +350,22 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         run.begin(message.config)
         run.model_path, run.source, run.opened_val_accuracy = message.path, message.data.source, message.val_accuracy
         run.val_images, run.val_labels = message.data.val_images, message.data.val_labels
+        run.class_names = message.data.class_names  # the model's own
         run.pixel_scale = message.pixel_scale
         self._take_weights(message.snapshot, message.val_probabilities)
         self.set_phase(Phase.OPENED, {"data", "predictions"})
         self.action_show_view("browser")
         self.notify(f"Opened {message.path}", markup=False)
+
+    def on_official_test_scored(self, message: OfficialTestScored):
+        """The official test accuracy of the weights shown, if they still are."""
+        if message.snapshot is not self.state.snapshot:
+            return  # a restart or another model came first
+        if message.error:
+            self.notify(f"No test accuracy: {message.error}", severity="warning", timeout=10, markup=False)
+            return
+        self.state.test_accuracy = message.accuracy
+        self.show_run({"phase", "test"})  # the status line says it
 
     def on_open_failed(self, message: OpenFailed):
         if getattr(message, "run_id", None) != self.open_id:
@@ -331,6 +374,18 @@ class DigitApp(WorkerMixin, SaveMixin, App):
             self.state.error = message.error
             self.set_phase(Phase.FAILED)
         self.notify(message.error, severity="error", timeout=10, markup=False)
+
+    def on_run_recorded(self, message: RunRecorded):
+        """The current run has its folder under runs/ (or a run's record is complete)."""
+        if not message.ended and not self._stale(message):
+            self.state.run_name = message.name
+        self.show_run({"runs"})
+
+    def on_recording_problem(self, message: RecordingProblem):
+        self.notify(message.line, severity="warning", timeout=10, markup=False)
+
+    def on_runs_view_open_model(self, message):
+        self.open_model(message.path)  # as o does
 
     def on_run_failed(self, message: RunFailed):
         if not self._stale(message):

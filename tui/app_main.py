@@ -28,6 +28,8 @@ def run_app(args):
         ascii_only=ascii_wanted(args.ascii),
         blas_threads=args.blas_threads,
         save_path=args.save,
+        no_record=args.no_record,
+        preset_name=args.preset,
     )
     app.hard_exit_after = HARD_EXIT_SECONDS  # q never waits on a worker stuck in a system call
     with _quit_on_termination(app) as received:
@@ -51,6 +53,7 @@ def _quit_on_termination(app):
     received, previous = [], {}
 
     def quit_app(signum):
+        app.quitting = True  # before the stop: the run's record says "interrupted"
         app.control.stop()
         app.workers.cancel_group(app, "training")
         app.exit(return_code=128 + signum)

@@ -1,12 +1,17 @@
 """Which validation digits the browser shows, in what order: pure logic.
 
 A filter turns (labels, probabilities) into an ordered list of row numbers;
-the browser keeps a position in that list.
+the browser keeps a position in that list. Everything a key does here is
+one NumPy pass at most, so a 60,000-digit set browses as fast as 100.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from core.model_io import DIGIT_NAMES
+from core.text import printable
 
 FILTERS = ("all", "misclassified", "least confident")
 
@@ -20,8 +25,12 @@ class Selection:
 
     @property
     def label(self):
+        return self.describe()
+
+    def describe(self, names: Sequence[str] = DIGIT_NAMES) -> str:
+        """The filter in words, a cell's classes by their ``names``."""
         if self.cell is not None:
-            return f"true {self.cell[0]}, predicted {self.cell[1]}"
+            return f"true {names[self.cell[0]]}, predicted {names[self.cell[1]]}"
         return self.name
 
     def next_filter(self):
@@ -47,10 +56,26 @@ def ordered_rows(selection, labels, probabilities):
 
 def find_next(rows, position, wanted, step):
     """The next position (wrapping) after ``position`` in direction ``step``
-    whose row satisfies ``wanted``; None if no row does."""
+    whose row satisfies ``wanted``; None if no row does. ``wanted`` takes
+    an array of rows and returns a boolean array, so the search is one
+    NumPy pass however far the next match is."""
     count = len(rows)
-    for offset in range(1, count + 1):
-        candidate = (position + step * offset) % count
-        if wanted(rows[candidate]):
-            return candidate
-    return None
+    if not count:
+        return None
+    offsets = np.arange(1, count + 1)
+    candidates = (position + step * offsets) % count  # the positions in search order
+    matches = np.broadcast_to(np.asarray(wanted(np.asarray(rows)[candidates]), dtype=bool), candidates.shape)
+    found = int(np.argmax(matches))
+    return int(candidates[found]) if matches[found] else None
+
+
+def jump_position(text: str, count: int) -> int:
+    """The 0-based position for the digit number typed in ``text`` (1-based,
+    as the browser shows it, of ``count``). ValueError saying what is wrong."""
+    cleaned = text.strip().replace(",", "").replace("_", "")
+    if not (cleaned.isascii() and cleaned.isdigit()):  # int() would also take "+3", " 3" or "٣"
+        raise ValueError(f"type a whole number from 1 to {count:,}")
+    cleaned = cleaned.lstrip("0") or "0"
+    if len(cleaned) > len(str(count)) or not 1 <= int(cleaned) <= count:  # never int() of a huge text
+        raise ValueError(f"there is no digit {printable(cleaned, 20)} here: the numbers go from 1 to {count:,}")
+    return int(cleaned) - 1

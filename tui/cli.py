@@ -87,6 +87,9 @@ def build_parser():
     from .inspect_cli import add_parser as add_inspect_parser  # argparse only: still a fast start
 
     add_inspect_parser(commands)
+    from .runs_cli import add_parser as add_runs_parser  # rich only when the command runs
+
+    add_runs_parser(commands)
     return parser
 
 
@@ -262,7 +265,7 @@ def run_command(args):
         from .app_main import run_app
 
         return run_app(args)
-    from . import download_cli, headless, inspect_cli
+    from . import download_cli, headless, inspect_cli, runs_cli
 
     return {
         "inspect": inspect_cli.inspect_command,
@@ -270,4 +273,5 @@ def run_command(args):
         "evaluate": headless.evaluate_command,
         "predict": headless.predict_command,
         "download": download_cli.download_command,
+        "runs": runs_cli.runs_command,
     }[args.command](args)

@@ -1,4 +1,5 @@
-"""Small modal dialogs: a path to open, a path to save to, a yes/no question.
+"""Small modal dialogs: a path to open, a path to save to, a yes/no
+question, a digit number to jump to.
 
 Each has its own footer, so the keys shown are always the dialog's, and
 every text a user typed is shown as plain text, never as markup.
@@ -16,6 +17,8 @@ from textual.widgets import Button, Footer, Input, Label
 from core.errors import DigitTuiError
 from core.outputs import check_output_path, expand_user_path
 from core.text import printable
+
+from .browsing import jump_position
 
 MODEL_SUFFIX = ".npz"
 
@@ -188,6 +191,45 @@ class ExportScreen(ModalScreen):
 
     def _error(self, text):
         self.query_one("#export-error", Label).update(Text(text, style="bold red"))
+
+    def action_cancel(self):
+        self.dismiss(None)
+
+
+class JumpScreen(ModalScreen):
+    """Ask for a digit number, 1 to ``count`` as the browser numbers them;
+    returns its 0-based position, or None on Escape. A number out of range,
+    or no number, is said under the field, which stays open to correct."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without moving")]
+    DEFAULT_CSS = "#jump-error { width: 100%; height: auto; }"
+
+    def __init__(self, count, current):
+        super().__init__()
+        self.count, self.current = count, current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="jump-box"):
+            yield Label("Go to digit number", classes="dialog-title")
+            yield Input(str(self.current), id="jump-number", compact=True, max_length=12)
+            yield Label(Text(f"1 to {self.count:,} in the current filter."), classes="dim")
+            yield Label("", id="jump-error", markup=False)
+            yield Label("Enter goes there, Escape cancels.", classes="dim")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self):
+        self.query_one("#jump-number", Input).focus()  # selected on focus: typing replaces the number
+
+    def on_input_changed(self, event):
+        self.query_one("#jump-error", Label).update("")
+
+    def on_input_submitted(self, event):
+        try:
+            position = jump_position(event.value, self.count)
+        except ValueError as error:
+            self.query_one("#jump-error", Label).update(Text(str(error), style="bold red"))
+            return
+        self.dismiss(position)
 
     def action_cancel(self):
         self.dismiss(None)

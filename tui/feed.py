@@ -10,8 +10,9 @@ from collections import deque
 from dataclasses import replace
 
 from core import BatchDone, Diverged, EpochDone, Finished, RunStarted
+from core.events import ThreadsChanged
 
-from .messages import BatchProgress, EpochsDone, RunBegan, RunEnded
+from .messages import BatchProgress, EpochsDone, RunBegan, RunEnded, ThreadsSwitched
 
 RECENT_LOSSES = 300
 
@@ -34,6 +35,8 @@ def throttled_messages(events, interval=0.2, clock=time.monotonic, cancelled=lam
             yield RunBegan(event.config, event.epochs, event.batches_per_epoch, event.snapshot)
         elif isinstance(event, Diverged):
             diverged = event
+        elif isinstance(event, ThreadsChanged):
+            yield ThreadsSwitched(event.step, event.threads, event.reason)
         elif isinstance(event, Finished):
             yield from _flush(pending_epochs, last_batch, recent)
             yield RunEnded(event, diverged)

@@ -16,15 +16,19 @@ from rich.text import Text
 from core import BatchDone, Diverged, EpochDone, Finished, load_model, save_model, train
 from core.atomic import atomic_write
 from core.errors import DigitTuiError
+from core.events import ThreadsChanged
 from core.inference import predict, probabilities
+from core.model_io import DIGIT_NAMES
 from core.outputs import check_output_path
 from core.text import printable
 from data import load_dataset, normalise
+from data.augment import augmenter_for
 from data.inputs import input_files
 
 from .cli import os_reason, writing_stdout
 from .options import config_from_args
-from .session import choose_blas_threads, evaluate_model, load_split, write_submission
+from .recording import outcome_recorded, start_recording
+from .session import evaluate_model, load_split, run_threads, score_test_part, write_submission
 
 REFRESH_SECONDS = 0.1  # progress redraws at most this often, not once per batch
 
@@ -44,21 +48,29 @@ def train_command(args):
     still saved with --save, and the message names the learning rate)."""
     config = config_from_args(args)
     inputs = [("--data", name) for name in input_files(args.data)]  # a folder's file, IDX labels, the sample
+    inputs += [("--data", name) for name in input_files(args.data, "test")]  # the test part, read at the end
     for path, what in ((args.save, "model"), (args.metrics, "metrics log")):
         if path is not None:  # checked before the run, which may take minutes
             check_output_path(path, what, inputs)
     if args.save is not None and args.metrics is not None and _same_path(args.save, args.metrics):
         raise DigitTuiError(f"--save and --metrics name the same file: {printable(args.save)}")
     dataset, split = load_split(args.data, config)
-    threads = choose_blas_threads(args.blas_threads, config, len(split.y_train))
+    threads, ahead = run_threads(args.blas_threads, config, len(split.y_train))
     console = _Console(stderr=True, quiet=args.json)
-    with _metrics_log(args.metrics) as metrics:
-        finished, diverged = _run_training(config, split, console, metrics)
+    recorder = start_recording(args.no_record, config, dataset.source, args.preset, getattr(dataset, "classes", None))
+    with outcome_recorded(recorder), _metrics_log(args.metrics) as metrics:
+        finished, diverged = _run_training(config, split, console, metrics, recorder, threads, ahead)
+    test = _official_test(finished.snapshot, args.data)  # read only now: training never waits for it
     if args.save:
         info = {"data": dataset.source, "val_accuracy": finished.val_accuracy}
-        save_model(args.save, finished.snapshot, config.to_dict(), info)
+        if test is not None:
+            info["test_accuracy"] = test.accuracy
+        save_model(args.save, finished.snapshot, config.to_dict(), info, classes=dataset.classes)
     summary = _summary(config, finished, args.save)
-    summary["blas_threads"] = threads
+    if test is not None:  # absent, not null, without an official test part
+        summary["test_accuracy"], summary["test_count"] = test.accuracy, test.total
+    summary["blas_threads"] = threads.threads  # the count at the end (--metrics has each change)
+    summary["run"] = recorder.name if recorder else None  # its folder under runs/ (digit-tui runs show NAME)
     with writing_stdout():
         if args.json:
             print(json.dumps(summary))
@@ -68,6 +80,16 @@ def train_command(args):
         sys.stderr.write(f"digit-tui: error: {printable(diverged.message, 280)}\n")
         return 2
     return 0
+
+
+def _official_test(snapshot, data_path):
+    """The score on the data's official test part, or None if it has none;
+    a damaged test file is one warning line, and the run stands."""
+    try:
+        return score_test_part(snapshot, data_path)
+    except DigitTuiError as error:
+        sys.stderr.write(f"digit-tui: warning: no test accuracy: {printable(error, 280)}\n")
+        return None
 
 
 @contextmanager
@@ -85,8 +107,8 @@ def _metrics_log(path):
     try:
         with _log_stream(path) as stream:
 
-            def record(event):
-                stream.write(json.dumps(_epoch_record(event)) + "\n")
+            def record(event, thread_changes=()):
+                stream.write(json.dumps(_epoch_record(event, thread_changes)) + "\n")
                 stream.flush()
 
             yield record
@@ -100,7 +122,7 @@ def _log_stream(path):
     return open(path, "x", encoding="utf-8")  # noqa: SIM115 - the caller's with closes it
 
 
-def _run_training(config, split, console, metrics):
+def _run_training(config, split, console, metrics, recorder=None, threads=None, ahead=False):
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -115,7 +137,24 @@ def _run_training(config, split, console, metrics):
         run_task = progress.add_task(f"{label}s", total=config.epochs, status="")
         batch_task = progress.add_task(f"{label} 1", total=None, status="")
         last_batch = None
-        for event in train(config, split.x_train, split.y_train, split.x_val, split.y_val):
+        augment = augmenter_for(config)
+        events = train(
+            config,
+            split.x_train,
+            split.y_train,
+            split.x_val,
+            split.y_val,
+            augment=augment,
+            threads=threads,
+            ahead=ahead,
+        )
+        changes = []  # the BLAS thread decisions since the last epoch's line
+        for event in events:
+            if recorder is not None:
+                recorder.record(event)
+            if isinstance(event, ThreadsChanged):
+                changes.append(event)
+                console.print(Text(f"BLAS threads: {event.threads} ({event.reason})", style="dim"))
             if isinstance(event, BatchDone):
                 last_batch = event
                 if time.monotonic() - last_draw > REFRESH_SECONDS:
@@ -129,7 +168,8 @@ def _run_training(config, split, console, metrics):
                 )
                 progress.update(run_task, completed=event.epoch - event.partial, status=status)
                 if metrics:
-                    metrics(event)
+                    metrics(event, changes)
+                changes = []
             elif isinstance(event, Diverged):
                 diverged = event
             elif isinstance(event, Finished):
@@ -152,8 +192,8 @@ def _same_path(first, second):
     return os.path.realpath(first) == os.path.realpath(second)
 
 
-def _epoch_record(event):
-    return {
+def _epoch_record(event, thread_changes=()):
+    record = {
         "epoch": event.epoch,
         "partial": event.partial,
         "batches_done": event.batches_done,
@@ -165,6 +205,11 @@ def _epoch_record(event):
         "samples_per_second": event.samples_per_second,
         "elapsed": event.elapsed,
     }
+    if thread_changes:  # why the BLAS thread count changed during this epoch (see core.threads)
+        record["blas_threads"] = [
+            {"step": change.step, "threads": change.threads, "reason": change.reason} for change in thread_changes
+        ]
+    return record
 
 
 def _summary(config, finished, saved_path):
@@ -173,6 +218,9 @@ def _summary(config, finished, saved_path):
         "architecture": config.architecture.describe(),
         "optimizer": config.optimizer,
         "epochs": finished.epochs_done,
+        "kept": config.keep,
+        "kept_epoch": finished.kept_epoch,
+        "augment": config.augment,
         "train_accuracy": finished.train_accuracy,
         "train_loss": finished.train_loss,
         "val_accuracy": finished.val_accuracy,
@@ -183,20 +231,38 @@ def _summary(config, finished, saved_path):
     }
 
 
+def _kept_words(summary):
+    """Whose weights the numbers describe: "best weights, epoch 31" or "final weights"."""
+    if summary["kept_epoch"] == 0:
+        return "initial weights"
+    if summary["kept"] == "best":
+        return f"best weights: those of epoch {summary['kept_epoch']} of {summary['epochs']}"
+    return "final weights"
+
+
 def _print_summary(console, summary):
     table = Table(title=f"{summary['architecture']} trained with {summary['optimizer']} ({summary['status']})")
     table.add_column("")
-    table.add_column("train (final weights)", justify="right")
+    table.add_column("train", justify="right")
     table.add_column("validation", justify="right")
-    table.add_row("accuracy", f"{summary['train_accuracy']:.2%}", f"{summary['val_accuracy']:.2%}")
-    table.add_row("loss", f"{summary['train_loss']:.4f}", f"{summary['val_loss']:.4f}")
+    accuracies = [f"{summary['train_accuracy']:.2%}", f"{summary['val_accuracy']:.2%}"]
+    losses = [f"{summary['train_loss']:.4f}", f"{summary['val_loss']:.4f}"]
+    if "test_accuracy" in summary:  # reported, never used to choose anything
+        table.add_column(f"official test ({summary['test_count']:,})", justify="right")
+        accuracies.append(f"{summary['test_accuracy']:.2%}")
+        losses.append("-")
+    table.add_row("accuracy", *accuracies)
+    table.add_row("loss", *losses)
     console.print(table)
+    console.print(f"Kept: the {_kept_words(summary)}.")
     console.print(
         f"{summary['epochs']} epochs, {summary['train_seconds']:.2f} s in training steps, "
         f"{summary['samples_per_second']:,.0f} samples/s, {summary['blas_threads']} BLAS thread(s)"
     )
     if summary["model"]:
         console.print(Text(f"model saved to {printable(summary['model'], 300)}"))  # never markup, never raw
+    if summary.get("run"):
+        console.print(Text(f"run recorded as {summary['run']} (see digit-tui runs)"), soft_wrap=True)
 
 
 def evaluate_command(args):
@@ -221,11 +287,16 @@ def evaluate_command(args):
 
 
 def _per_class_table(evaluation):
+    named = tuple(evaluation.classes) != DIGIT_NAMES  # digits need no second column
     table = Table(title="per class")
-    for name in ("digit", "precision", "recall", "support"):
+    table.add_column("digit", justify="right")
+    if named:
+        table.add_column("class")
+    for name in ("precision", "recall", "support"):
         table.add_column(name, justify="right")
     for digit, precision, recall, support in evaluation.per_class():
-        table.add_row(str(digit), f"{precision:.2%}", f"{recall:.2%}", str(support))
+        class_name = [Text(evaluation.classes[digit])] if named else []  # Text: a name from a file is never markup
+        table.add_row(str(digit), *class_name, f"{precision:.2%}", f"{recall:.2%}", str(support))
     return table
 
 
@@ -299,7 +370,13 @@ def _image_result(saved, path, digit):
         return {"file": path, "prediction": None, "probabilities": None, "nothing_drawn": True}
     x = normalise(digit.reshape(1, 784), saved.pixel_scale)
     shares = probabilities(saved.snapshot, x)[0]
-    return {"file": path, "prediction": int(shares.argmax()), "probabilities": [float(p) for p in shares]}
+    predicted = int(shares.argmax())
+    return {
+        "file": path,
+        "prediction": predicted,
+        "name": saved.classes[predicted],  # the model's own name for the class ("3", or "Coat")
+        "probabilities": [float(p) for p in shares],
+    }
 
 
 def _print_image_result(console, result):
@@ -311,7 +388,8 @@ def _print_image_result(console, result):
         console.print(Text(f"{name}: nothing drawn"))
         return
     digit, shares = result["prediction"], result["probabilities"]
-    console.print(Text.assemble(f"{name}: ", (str(digit), "bold"), f"  (probability {shares[digit]:.2f})"))
+    shown = str(digit) if result["name"] == str(digit) else f"{digit} {result['name']}"
+    console.print(Text.assemble(f"{name}: ", (shown, "bold"), f"  (probability {shares[digit]:.2f})"))
     pieces = []
     for k, share in enumerate(shares):
         pieces += [" ", (f"{k}:{share:.2f}", "bold" if k == digit else "")]

@@ -11,6 +11,7 @@ from textual.message import Message
 from core.config import TrainConfig
 from core.events import Diverged, EpochDone, Finished
 from core.inference import Snapshot
+from core.model_io import DIGIT_NAMES
 from core.types import ByteArray, FloatArray, LabelArray
 
 
@@ -26,6 +27,7 @@ class DataReady(WorkerMessage):
     val_images: ByteArray = field(repr=False)  # (n_val, 784)
     val_labels: LabelArray = field(repr=False)
     source: str = ""
+    class_names: tuple[str, ...] = DIGIT_NAMES  # the data's, or an opened model's own
 
 
 @dataclass
@@ -71,6 +73,15 @@ class RunEnded(WorkerMessage):
 
 
 @dataclass
+class ThreadsSwitched(WorkerMessage):
+    """The run's BLAS thread count was chosen or changed, and why (core.threads)."""
+
+    step: int  # 0: the choice at the start
+    threads: int
+    reason: str
+
+
+@dataclass
 class ModelOpened(WorkerMessage):
     """A saved model, loaded with its validation predictions."""
 
@@ -81,6 +92,18 @@ class ModelOpened(WorkerMessage):
     val_accuracy: float
     data: DataReady = field(repr=False)  # its validation digits
     pixel_scale: float = 255.0
+
+
+@dataclass
+class OfficialTestScored(WorkerMessage):
+    """The accuracy of ``snapshot`` (a run's final weights, or an opened
+    model's) on the data's official test part; ``error`` if that part could
+    not be read. Sent only where the data has a test part."""
+
+    snapshot: Snapshot = field(repr=False)
+    accuracy: float | None
+    count: int = 0
+    error: str = ""
 
 
 @dataclass
@@ -95,3 +118,19 @@ class RunFailed(WorkerMessage):
     """The run could not start or broke: one line for the user."""
 
     error: str
+
+
+@dataclass
+class RunRecorded(WorkerMessage):
+    """The run is recorded in the runs folder as ``name``; ``ended``: its
+    record is complete (outcome, models, test accuracy written)."""
+
+    name: str
+    ended: bool = False
+
+
+@dataclass
+class RecordingProblem(WorkerMessage):
+    """Recording a run failed (the run goes on): one line for the user."""
+
+    line: str

@@ -38,6 +38,11 @@ def add_training_flags(parser, default_preset="default"):
         metavar="N",
         help="threads for matrix products (default: by the size of a step; 1 in the app)",
     )
+    group.add_argument(
+        "--no-record",
+        action="store_true",
+        help="keep no record of this run in the runs folder (DIGIT_TUI_RECORD=off: never; see digit-tui runs)",
+    )
 
 
 def _parser_for(item):

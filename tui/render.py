@@ -4,12 +4,20 @@ Widgets in ``widgets.py`` wrap these, the way Textual's own ProgressBar and
 Sparkline keep their drawing in a renderable.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.renderables.bar import Bar
 
+from core.model_io import DIGIT_NAMES
+
+# The longest class name the probability bars show whole (Fashion-MNIST's
+# "T-shirt/top"); a longer one, from someone's model file, is cut.
+BAR_LABEL_WIDTH = 11
 # Darkest to brightest; each character stands for a vertical pair of pixels.
 ASCII_RAMP = " .:-=+*#%@"
 UPPER_HALF = "\u2580"  # the top pixel is the foreground, the bottom the background
@@ -41,10 +49,34 @@ def _grey(value):
     return f"rgb({level},{level},{level})"
 
 
-def probability_bars(probabilities, true_label, width=20, ascii_only=False):
-    """Ten lines 'k ████▌     12.3%', the true class and the prediction marked."""
+def fit_cells(text: str, width: int) -> str:
+    """``text`` cut or padded to exactly ``width`` terminal cells (a wide
+    character counts two)."""
+    return set_cell_size(text, width)
+
+
+def rjust_cells(text: str, width: int) -> str:
+    """``text`` cut to ``width`` cells and right-aligned in them."""
+    text = fit_cells(text, width).rstrip()
+    return " " * (width - cell_len(text)) + text
+
+
+def short_names(names: Sequence[str], width: int) -> list[str]:
+    """Class names for a header ``width`` cells wide: each cut to fit; the
+    numbers 0-9 instead if two cut names would read the same (a legend
+    then says which is which)."""
+    cut = [fit_cells(name, width).rstrip() for name in names]
+    return cut if len(set(cut)) == len(cut) else list(DIGIT_NAMES)
+
+
+def probability_bars(probabilities, true_label, width=20, ascii_only=False, names=DIGIT_NAMES):
+    """Ten lines 'k ████▌     12.3%', the true class and the prediction
+    marked; with class names other than the digits, each line starts with
+    its name ('Coat ████▌ 12.3%') and the bars are shorter by as much."""
     predicted = int(np.argmax(probabilities))
     full, blank = ("#", ".") if ascii_only else ("\u2588", " ")
+    label_width = min(max(cell_len(name) for name in names), BAR_LABEL_WIDTH)
+    width = max(width - (label_width - 1), 5)
     text = Text(no_wrap=True)
     for digit, probability in enumerate(probabilities):
         filled = int(round(float(probability) * width))
@@ -54,7 +86,7 @@ def probability_bars(probabilities, true_label, width=20, ascii_only=False):
             if digit == true_label == predicted
             else ("bold red" if digit == predicted else ("bold" if digit == true_label else ""))
         )
-        text.append(f"{digit} ", style="bold" if digit == true_label else "")
+        text.append(fit_cells(names[digit], label_width) + " ", style="bold" if digit == true_label else "")
         text.append(full * filled + blank * (width - filled), style=style or "dim")
         text.append(f" {float(probability):6.1%} {marker}".rstrip(), style=style)
         if digit < 9:
@@ -112,7 +144,9 @@ class LineChart:
     (name, marker, style) triple) instead, so no series hides another; by
     default '@' in ASCII and a diamond in Unicode, in bold. The legend lists
     it whenever there are two series or more, so the header does not shift
-    as the curves meet and part.
+    as the curves meet and part. ``best_epoch`` (1-based) is marked on the
+    x axis, with a legend entry: the epoch of the best validation accuracy,
+    whose weights a run keeps by default.
     """
 
     def __init__(
@@ -125,8 +159,10 @@ class LineChart:
         last_epoch=None,
         both=None,
         x_label="epoch",
+        best_epoch=None,
     ):
         self.x_label = x_label
+        self.best_epoch = best_epoch
         self.title = title
         self.last_epoch = last_epoch  # the x axis's right label, when the series are a sample
         self.series = series
@@ -173,6 +209,7 @@ class LineChart:
                 elif numbers:
                     _, _, style, marker = self.series[next(iter(numbers))]
                     grid[row][column], styles[row][column] = marker, style
+        self._mark_best(grid, styles, plot_width, epochs)
         lines = [header]
         for row in range(plot_rows):
             value = high - (high - low) * row / max(plot_rows - 1, 1)
@@ -186,6 +223,20 @@ class LineChart:
         lines.append(Text(" " * (label_width + 1) + axis[:plot_width], style="dim"))
         return lines
 
+    def _mark_best(self, grid, styles, plot_width, epochs):
+        """A dotted vertical line at the best epoch, in the cells no point uses."""
+        last_epoch = self.last_epoch or epochs
+        if not self.best_epoch or last_epoch < 1:
+            return
+        share = 0.0 if last_epoch == 1 else (self.best_epoch - 1) / (last_epoch - 1)
+        column = round(min(share, 1.0) * (plot_width - 1))
+        for row, cells in enumerate(grid):
+            if cells[column] == " ":
+                cells[column], styles[row][column] = self._best_marker(), "green"
+
+    def _best_marker(self):
+        return ":" if self.ascii_only else "\u250a"
+
     def _header(self, width):
         """The title and the legend, cut to ``width``: the gaps narrow first,
         then the 'both' entry goes, then the legend is cropped."""
@@ -193,6 +244,8 @@ class LineChart:
         if len(self.series) > 1:
             name, marker, style = self.both
             entries.append((f"{marker} {name}", style))
+        if self.best_epoch:
+            entries.append((f"{self._best_marker()} best {self.best_epoch}", "green"))
         for keep, gap in ((len(entries), "  "), (len(entries), " "), (len(self.series), " ")):
             header = Text(self.title, style="bold", no_wrap=True, overflow="crop")
             for entry, style in entries[:keep]:

@@ -17,6 +17,7 @@ from rich.text import Text
 from core.config import TrainConfig
 from core.events import Diverged, EpochDone
 from core.inference import Snapshot
+from core.model_io import DIGIT_NAMES
 from core.types import ByteArray, FloatArray, LabelArray
 
 from .messages import BatchProgress
@@ -53,12 +54,14 @@ class RunState:
     source: str = ""  # the data's description
     val_images: Optional[ByteArray] = None  # the validation digits (uint8 rows) and their labels
     val_labels: Optional[LabelArray] = None
+    class_names: tuple[str, ...] = DIGIT_NAMES  # what the classes 0-9 are called (the data's, an opened model's)
     browser_row: Optional[int] = None  # the validation row the Digits view shows
     drawn_digit: Optional[ByteArray] = None  # the Draw view's digit as the network receives it (28x28 uint8)
     inside_source: str = "browser"  # whose digit the Inside view shows: "browser" or "draw", the last used
     previous_snapshot: Optional[Snapshot] = None  # the weights one epoch before ``snapshot`` (for the update sizes)
     pixel_scale: float = 255.0  # what pixels are divided by for ``snapshot`` (a saved model records it)
     model_path: Optional[str] = None
+    run_name: Optional[str] = None  # the current run's folder under runs/, once it is recorded
     batches_per_epoch: int = 0
     progress: Optional[BatchProgress] = None  # the latest BatchProgress message
     history: list[EpochDone] = field(default_factory=list)  # EpochDone records, without arrays
@@ -66,22 +69,41 @@ class RunState:
     snapshot_config: Optional[TrainConfig] = None  # the settings those weights were trained with
     val_probabilities: Optional[FloatArray] = None
     opened_val_accuracy: Optional[float] = None
+    # On the data's official test part, for ``snapshot``: computed once a run
+    # has ended (or a model opened), and only shown, never used to choose.
+    test_accuracy: Optional[float] = None
     diverged: Optional[Diverged] = None
+    # The epoch whose weights a finished run kept (the best one, by default;
+    # see TrainConfig.keep) and why it ended, once it has; None before.
+    kept_epoch: Optional[int] = None
+    end_reason: Optional[str] = None
     error: str = ""
 
     @property
     def latest(self) -> Optional[EpochDone]:
         return self.history[-1] if self.history else None
 
+    @property
+    def weights_record(self) -> Optional[EpochDone]:
+        """The epoch record that ``snapshot`` belongs to: the latest while a
+        run goes on, the kept one (often the best, not the last) once it ended."""
+        if self.kept_epoch:
+            for record in reversed(self.history):
+                if record.epoch == self.kept_epoch:
+                    return record
+        return self.latest
+
     def begin(self, config: TrainConfig) -> None:
         """A new run starts loading: forget everything about the old one."""
         self.run_id += 1
+        self.run_name = None
         self.config, self.phase, self.history = config, Phase.LOADING, []
         self.batches_per_epoch, self.progress = 0, None
         self.snapshot = self.snapshot_config = self.val_probabilities = self.browser_row = None
         self.previous_snapshot = None
         self.pixel_scale = 255.0
-        self.opened_val_accuracy = self.diverged = None
+        self.opened_val_accuracy = self.diverged = self.test_accuracy = None
+        self.kept_epoch = self.end_reason = None
         self.error = ""
 
     def describe(self) -> str:
@@ -118,8 +140,13 @@ def status_text(run: RunState, shown: Optional[EpochDone] = None) -> Text:
         return Text.assemble(("Error: ", "bold red"), run.error)
     if phase is Phase.OPENED:
         accuracy = "" if run.opened_val_accuracy is None else f" - val acc {run.opened_val_accuracy:.2%}"
+        accuracy += _test_text(run)
         return Text.assemble(("Opened ", "bold"), str(run.model_path), f" - {what}{accuracy} - r trains a new model")
     return _ended_text(run, record, what)
+
+
+def _test_text(run: RunState, separator: str = " - ") -> str:
+    return "" if run.test_accuracy is None else f"{separator}test acc {run.test_accuracy:.2%}"
 
 
 def _epochs_done(record: Optional[EpochDone]) -> int:
@@ -135,6 +162,17 @@ def _ended_text(run: RunState, record: Optional[EpochDone], what: str) -> Text:
     if record is None:
         return Text.assemble((phase, "bold"), f" before the first {unit} ended - {what}")
     accuracy = f"val acc {record.val_accuracy:.2%}"
+    if record is run.weights_record:  # the test accuracy is the kept weights', which this record describes
+        accuracy += _test_text(run, ", ")
+    last = run.latest
+    if record is not last and last is not None and run.kept_epoch == record.epoch:  # keep=best chose an earlier epoch
+        early = f" (no gain for {run.config.patience} {unit}s)" if run.end_reason == "early stopped" else ""
+        ran = f"in {unit} {last.epoch}" if last.partial else f"after {last.epoch} {unit}s"
+        return Text.assemble(
+            (phase, "bold"),
+            f" {ran}{early}: kept the best weights, {unit} {record.epoch}, {accuracy} "
+            f"(the last: {last.val_accuracy:.2%}) - {what}",
+        )
     if record.partial:
         where = f"in {unit} {record.epoch} ({record.batches_done}/{record.batches_per_epoch} batches)"
         return Text.assemble(
@@ -143,7 +181,8 @@ def _ended_text(run: RunState, record: Optional[EpochDone], what: str) -> Text:
     best = ""
     if record.best_val_accuracy > record.val_accuracy:
         best = f" (best {record.best_val_accuracy:.2%} at {unit} {record.best_epoch})"
-    return Text.assemble((phase, "bold"), f" after {record.epoch} {unit}s: {accuracy}{best} - {what}")
+    early = f" (no gain for {run.config.patience} {unit}s)" if run.end_reason == "early stopped" else ""
+    return Text.assemble((phase, "bold"), f" after {record.epoch} {unit}s{early}: {accuracy}{best} - {what}")
 
 
 def _diverged_text(run: RunState, diverged: Diverged, record: Optional[EpochDone], what: str) -> Text:
@@ -151,7 +190,7 @@ def _diverged_text(run: RunState, diverged: Diverged, record: Optional[EpochDone
     kept = (
         "the initial weights"
         if record is None
-        else (f"the weights of {unit} {record.epoch}, val acc {record.val_accuracy:.2%}")
+        else (f"the weights of {unit} {record.epoch}, val acc {record.val_accuracy:.2%}{_test_text(run, ', ')}")
     )
     return Text.assemble(
         ("Diverged", "bold red"),

@@ -7,7 +7,7 @@ dialog says which weights they are. Training pauses while it is open.
 
 from core import save_model
 from core.errors import DigitTuiError
-from core.model_io import PIXEL_SCALE
+from core.model_io import DIGIT_NAMES, PIXEL_SCALE
 from data.inputs import input_files
 
 from .dialogs import SaveScreen
@@ -16,7 +16,7 @@ from .run_state import Phase
 
 def weights_note(run):
     """Which weights a save would write, in one line."""
-    record, unit = run.latest, run.unit
+    record, unit = run.weights_record, run.unit
     if run.phase is Phase.OPENED:
         return f"The weights of the opened model {run.model_path}."
     if record is None:
@@ -32,6 +32,8 @@ def weights_note(run):
             f"The weights after {unit} {record.epoch}/{run.config.epochs}, the latest finished, {accuracy}; "
             "training is paused meanwhile."
         )
+    if run.kept_epoch == record.epoch and record is not run.latest:
+        return f"The best weights, those of {unit} {record.epoch} (kept at the end of the run), {accuracy}."
     return f"The weights after {unit} {record.epoch}, {accuracy}."
 
 
@@ -46,7 +48,7 @@ class SaveMixin:
         paused_here = run.phase is Phase.TRAINING
         if paused_here:
             self.action_pause()
-        weights = (run.snapshot, run.snapshot_config, run.latest, run.source, run.pixel_scale)
+        weights = (run.snapshot, run.snapshot_config, run.weights_record, run.source, run.pixel_scale, run.class_names)
 
         def done(path):
             if path is not None:
@@ -58,12 +60,12 @@ class SaveMixin:
         screen = SaveScreen(self.last_save_name, weights_note(run), inputs=inputs)
         self.push_screen(screen, done)
 
-    def save_weights(self, path, snapshot, config, record, source, pixel_scale=PIXEL_SCALE):
+    def save_weights(self, path, snapshot, config, record, source, pixel_scale=PIXEL_SCALE, classes=DIGIT_NAMES):
         info = {"data": source}
         if record is not None:
             info.update(epoch=record.epoch, partial=record.partial, val_accuracy=record.val_accuracy)
         try:
-            save_model(path, snapshot, config.to_dict(), info, pixel_scale)
+            save_model(path, snapshot, config.to_dict(), info, pixel_scale, classes)
         except DigitTuiError as error:
             self.notify(str(error), severity="error", timeout=8, markup=False)
             return False
@@ -76,5 +78,11 @@ class SaveMixin:
         run = self.state
         if self.save_path and run.snapshot is not None and run.phase is not Phase.OPENED:
             self.save_weights(
-                self.save_path, run.snapshot, run.snapshot_config, run.latest, run.source, run.pixel_scale
+                self.save_path,
+                run.snapshot,
+                run.snapshot_config,
+                run.weights_record,
+                run.source,
+                run.pixel_scale,
+                run.class_names,
             )

@@ -3,17 +3,22 @@ it as the settings say, evaluate a model, write a submission. No UI here."""
 
 import io
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from core.atomic import atomic_write
-from core.blas import set_blas_threads, threads_for
+from core.blas import available_cores
 from core.config import TrainConfig
 from core.errors import ConfigError, DigitTuiError, ModelFileError
-from core.inference import predict
+from core.inference import Snapshot, predict
 from core.metrics import accuracy, confusion_matrix, precision_recall
+from core.model_io import DIGIT_NAMES, PIXEL_SCALE
 from core.text import printable
+from core.threads import thread_policy
+from core.types import StrPath
 from data import load_dataset, normalise, split_dataset
+from data.loading import load_test_part
 
 
 @dataclass
@@ -21,6 +26,7 @@ class Evaluation:
     source: str
     labels: np.ndarray
     predictions: np.ndarray
+    classes: tuple[str, ...] = DIGIT_NAMES  # the model's names for the classes 0-9
 
     @property
     def accuracy(self):
@@ -42,26 +48,37 @@ class Evaluation:
             "accuracy": self.accuracy,
             "n": int(len(self.labels)),
             "source": self.source,
+            "classes": list(self.classes),
             "confusion": self.confusion.tolist(),
-            "per_class": [{"digit": d, "precision": p, "recall": r, "support": s} for d, p, r, s in self.per_class()],
+            "per_class": [
+                {"digit": d, "name": self.classes[d], "precision": p, "recall": r, "support": s}
+                for d, p, r, s in self.per_class()
+            ],
         }
 
 
-def choose_blas_threads(requested, config, n_train, ui=False):
-    """The BLAS thread count for this run, set and returned.
+class OfficialTestScore(NamedTuple):
+    """The accuracy on a dataset's official test part: reported at the end
+    of a run, never used to choose anything."""
 
-    The user's --blas-threads wins. In the app, one thread: spare OpenBLAS
-    threads spin between products and take the core the interface needs.
-    Headless, ``core.blas.threads_for`` decides from the size of one step."""
-    if requested:
-        count = requested
-    elif ui:
-        count = 1
-    else:
-        batch = n_train if config.full_batch else min(config.batch_size, n_train)
-        count = threads_for(config.architecture.parameter_count, batch)
-    set_blas_threads(count)
-    return count
+    accuracy: float
+    total: int  # digits in the test part
+    source: str
+
+
+def run_threads(requested, config, n_train, ui=False):
+    """How this run uses the cores: (its BLAS thread policy, whether to make
+    augmented batches ahead in a thread).
+
+    The user's --blas-threads wins. Otherwise ``core.threads`` starts on one
+    thread and tries two only for large steps on an idle machine, dropping
+    back at the first slow step. The app keeps a core for its interface, so
+    it neither tries two BLAS threads nor makes batches ahead on 2 cores."""
+    spare = 1 if ui else 0
+    batch = n_train if config.full_batch else min(config.batch_size, n_train)
+    policy = thread_policy(requested, config.architecture.parameter_count, batch, spare=spare)
+    ahead = config.augment != "none" and available_cores() - spare >= 2
+    return policy, ahead
 
 
 def load_split(data_path, config, allow_streams=True):
@@ -69,6 +86,20 @@ def load_split(data_path, config, allow_streams=True):
     The app passes allow_streams=False: nothing it opens may block."""
     dataset = load_dataset(data_path, allow_streams=allow_streams).require_labels()  # CSVs come from data's cache
     return dataset, split_dataset(dataset, config.val_fraction, config.seed)
+
+
+def score_test_part(
+    snapshot: Snapshot, data_path: StrPath | None, pixel_scale: float = PIXEL_SCALE
+) -> OfficialTestScore | None:
+    """``snapshot``'s accuracy on the official test part of ``data_path``
+    (see data.loading.load_test_part), or None if it has none. Called when a
+    run has ended, so the test files are read only then. DataError if they
+    are damaged."""
+    dataset = load_test_part(data_path)
+    if dataset is None or dataset.labels is None:
+        return None
+    predictions = predict(snapshot, normalise(dataset.images, pixel_scale))
+    return OfficialTestScore(accuracy(dataset.labels, predictions), len(dataset), dataset.source)
 
 
 def saved_config(saved, path):
@@ -97,7 +128,8 @@ def evaluate_model(saved, data_path=None, model_path="the model"):
     else:
         dataset = load_dataset(data_path, part="test").require_labels()
         images, labels, source = dataset.images, dataset.labels, dataset.source
-    return Evaluation(source, labels, predict(saved.snapshot, normalise(images, saved.pixel_scale)))
+    predictions = predict(saved.snapshot, normalise(images, saved.pixel_scale))
+    return Evaluation(source, labels, predictions, saved.classes)
 
 
 def write_submission(path, predictions):

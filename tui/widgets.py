@@ -9,8 +9,10 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import DataTable, ProgressBar, Sparkline, Static
 
+from core.model_io import DIGIT_NAMES
+
 from .compact import CompactLines
-from .render import AsciiBar, LineChart, digit_art, probability_bars, text_sparkline
+from .render import AsciiBar, LineChart, digit_art, probability_bars, rjust_cells, short_names, text_sparkline
 
 
 class CompactStatic(CompactLines, Static):
@@ -113,6 +115,7 @@ class Prediction(CompactLines, Widget):
 
     DEFAULT_CSS = "Prediction { height: 12; width: 1fr; }"
     state = reactive(None, always_update=True)  # (true label, probabilities or None)
+    class_names = DIGIT_NAMES  # set with the data, before ``state``
 
     def __init__(self, ascii_only=False, **kwargs):
         super().__init__(**kwargs)
@@ -122,22 +125,26 @@ class Prediction(CompactLines, Widget):
         if self.state is None:
             return Text("")
         label, probabilities = self.state
+        names = self.class_names
         if probabilities is None:
-            return Text(f"true {label}   predicted: waiting for the first epoch", style="bold")
+            return Text(f"true {names[label]}   predicted: waiting for the first epoch", style="bold")
         predicted = int(np.argmax(probabilities))
         right = predicted == label
         verdict = "RIGHT" if right else "WRONG"
         head = Text.assemble(
             ("true ", "dim"),
-            (str(label), "bold"),
+            (names[label], "bold"),
             ("   predicted ", "dim"),
-            (str(predicted), "bold"),
+            (names[predicted], "bold"),
             "   ",
             (f" {verdict} ", "bold reverse green" if right else "bold reverse red"),
             (f"  {probabilities[predicted]:.0%} sure", "dim"),
         )
         width = max(self.size.width - 14, 5)
-        return Group(head, Text(""), probability_bars(probabilities, label, width, self.ascii_only))
+        bars = probability_bars(probabilities, label, width, self.ascii_only, names)
+        # Long class names make the head two lines: then without the blank line, so all ten bars fit.
+        spacer = [Text("")] if head.cell_len <= self.size.width else []
+        return Group(head, *spacer, bars)
 
 
 class EpochChart(CompactLines, Widget):
@@ -171,6 +178,7 @@ class EpochChart(CompactLines, Widget):
             self.y_format,
             last_epoch=len(self.history),
             x_label=self.unit,
+            best_epoch=self.history[-1].best_epoch if self.history else None,
         )
         return Group(*chart.lines(self.size.width, self.size.height))
 
@@ -188,6 +196,7 @@ class ConfusionGrid(CompactLines, Widget, can_focus=True):
     ]
     confusion = reactive(None, always_update=True)
     cursor = reactive((0, 0))
+    class_names = DIGIT_NAMES  # set with the data, before ``confusion``
 
     class CellChosen(Message):
         def __init__(self, true, predicted):
@@ -204,11 +213,13 @@ class ConfusionGrid(CompactLines, Widget, can_focus=True):
     def render(self):
         if self.confusion is None:
             return Text("The confusion matrix appears after the first epoch.", style="dim")
-        return confusion_text(self.confusion, self.cursor)
+        return confusion_text(self.confusion, self.cursor, self.class_names)
 
 
-def confusion_text(confusion, cursor):
+def confusion_text(confusion, cursor, names=DIGIT_NAMES):
     """Rows: true digit; columns: predicted; each row ends with its accuracy.
+    Classes with names other than the digits are headed by their names cut
+    to five cells (see render.short_names), the rows two cells wider.
 
     Every cell is six characters: one left ('[' under the cursor), the count
     right-aligned in four (from 10000 on as thousands, '12k'), one right (']'
@@ -218,15 +229,18 @@ def confusion_text(confusion, cursor):
     cursor, the bold red alone says so): every off-diagonal cell with a count
     above zero and at least the third-largest off-diagonal count, so tied
     cells are all marked, never picked by their order, and a correct
-    (diagonal) cell never is. The lines are 74 characters wide.
+    (diagonal) cell never is. The lines are 74 characters wide (76 with names).
     """
     counts = np.asarray(confusion)
     mistakes = counts[~np.eye(10, dtype=bool)]
     third = np.sort(mistakes)[::-1][2]
     cursor = tuple(int(i) for i in cursor)
-    text = Text("t\\p " + "".join(f"{p:>5} " for p in range(10)) + "  accuracy\n", style="bold")
+    headers = short_names(names, 5)
+    row_width = 3 if tuple(names) == DIGIT_NAMES else 5
+    columns = "".join(rjust_cells(header, 5) + " " for header in headers)
+    text = Text("t\\p".ljust(row_width) + " " + columns + "  accuracy\n", style="bold")
     for true in range(10):
-        text.append(f"{true:>3} ", style="bold")
+        text.append(rjust_cells(headers[true], row_width) + " ", style="bold")
         for predicted in range(10):
             count = counts[true, predicted]
             marked = true != predicted and count > 0 and count >= third

@@ -14,13 +14,25 @@ from core import RunControl, load_model, train
 from core.errors import DigitTuiError
 from core.inference import probabilities
 from core.metrics import accuracy
+from core.model_io import PIXEL_SCALE
 from core.text import printable
 from data import normalise
+from data.augment import augmenter_for
 
 from .feed import throttled_messages
-from .messages import DataReady, ModelOpened, OpenFailed, RunFailed
+from .messages import (
+    DataReady,
+    ModelOpened,
+    OfficialTestScored,
+    OpenFailed,
+    RecordingProblem,
+    RunEnded,
+    RunFailed,
+    RunRecorded,
+)
+from .recording import add_test_accuracy, end_cancelled, outcome_recorded, recorded_events, start_recording
 from .run_state import Phase
-from .session import choose_blas_threads, load_split, model_split, saved_config
+from .session import load_split, model_split, run_threads, saved_config, score_test_part
 
 
 def data_description(data_path):
@@ -56,25 +68,83 @@ class WorkerMixin:
     @work(thread=True, exclusive=True, group="training", exit_on_error=False)
     def train_worker(self, run_id, config, data_path, control):
         worker = get_current_worker()
+        ended = recorder = None
         with self._failures_reported(run_id):
             dataset, split = load_split(data_path, config, allow_streams=False)
-            self._post(run_id, DataReady(split.val_images, split.y_val, dataset.source))
-            choose_blas_threads(self.blas_threads, config, len(split.y_train), ui=True)
-            events = train(config, split.x_train, split.y_train, split.x_val, split.y_val, control)
-            for message in throttled_messages(events, self.feed_interval, cancelled=lambda: worker.is_cancelled):
-                self._post(run_id, message)
+            self._post(run_id, DataReady(split.val_images, split.y_val, dataset.source, dataset.classes))
+            recorder = None if worker.is_cancelled else self._start_recording(run_id, config, dataset)
+            threads, ahead = run_threads(self.blas_threads, config, len(split.y_train), ui=True)
+            augment = augmenter_for(config)
+            events = train(
+                config,
+                split.x_train,
+                split.y_train,
+                split.x_val,
+                split.y_val,
+                control,
+                augment=augment,
+                threads=threads,
+                ahead=ahead,
+            )
+            events = recorded_events(events, recorder, lambda: self.quitting)  # each epoch on disk as it ends
+            with outcome_recorded(recorder):  # an error: recorded as "failed", then reported
+                for message in throttled_messages(events, self.feed_interval, cancelled=lambda: worker.is_cancelled):
+                    self._post(run_id, message)
+                    ended = message if isinstance(message, RunEnded) else ended
+        end_cancelled(recorder, self.quitting)  # a restart, an opened model or q cut it short
+        if ended is not None and not worker.is_cancelled:  # read only now: the start never waits for it
+            test = self._score_test_part(run_id, ended.finished.snapshot, data_path, PIXEL_SCALE)
+            add_test_accuracy(recorder, test)
+        if recorder is not None:
+            self._post(run_id, RunRecorded(recorder.name, ended=True))
+
+    def _start_recording(self, run_id, config, dataset):
+        """In the worker: the run's recorder (None: recording is off, or
+        impossible, which is said in a warning); its problems become messages."""
+        recorder = start_recording(
+            self.no_record,
+            config,
+            dataset.source,
+            self.preset_name,
+            dataset.classes,
+            on_problem=lambda line: self._post(run_id, RecordingProblem(line)),
+        )
+        if recorder is not None:
+            self._post(run_id, RunRecorded(recorder.name))
+        return recorder
 
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
     def open_worker(self, open_id, path, data_path):
+        opened = None
         with self._failures_reported(open_id, OpenFailed):
             saved = load_model(path)
             saved_config(saved, path)  # damaged settings are named before the data is read
             config, dataset, split = model_split(saved, data_path, path, allow_streams=False)
             probs = probabilities(saved.snapshot, normalise(split.val_images, saved.pixel_scale))
             val_accuracy = accuracy(split.y_val, probs.argmax(axis=1))
-            data = DataReady(split.val_images, split.y_val, dataset.source)
+            # The model's own class names, whatever the data calls its classes.
+            data = DataReady(split.val_images, split.y_val, dataset.source, saved.classes)
             opened = ModelOpened(path, saved.snapshot, config, probs, val_accuracy, data, saved.pixel_scale)
             self._post(open_id, opened)
+        if opened is not None:
+            self._score_test_part(open_id, opened.snapshot, data_path, opened.pixel_scale)
+
+    def _score_test_part(self, message_id, snapshot, data_path, pixel_scale):
+        """In a worker: post the accuracy on the data's official test part,
+        if it has one. A damaged test file is said, and the run stands."""
+        try:
+            score = score_test_part(snapshot, data_path, pixel_scale)
+        except DigitTuiError as error:
+            self._post(message_id, OfficialTestScored(snapshot, None, error=printable(error, 300)))
+            return
+        except Exception as error:  # a bug: said in the app, which goes on with the run it has
+            text = f"unexpected error: {type(error).__name__}: {printable(error, 200)}"
+            self._post(message_id, OfficialTestScored(snapshot, None, error=text))
+            return
+        if score is not None:
+            self._post(message_id, OfficialTestScored(snapshot, score.accuracy, score.total))
+            return score.accuracy
+        return None
 
     @contextmanager
     def _failures_reported(self, run_id, message_class=RunFailed):

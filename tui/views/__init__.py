@@ -12,6 +12,7 @@ from .confusion import ConfusionView
 from .digits import BrowserView
 from .draw import DrawView
 from .inside import InsideView
+from .runs import RunsView
 from .training import TrainingView
 
 
@@ -30,6 +31,7 @@ VIEWS = [
     ViewSpec("confusion", "Confusion", "c", "The validation confusion matrix", ConfusionView),
     ViewSpec("draw", "Draw", "d", "Draw a digit and see what the network makes of it", DrawView),
     ViewSpec("inside", "Inside", "i", "What each neuron looks for, and why the answer came out", InsideView),
+    ViewSpec("runs", "Runs", "u", "Every recorded run: compare their curves, open or delete one", RunsView),
 ]
 
 __all__ = ["VIEWS", "ViewSpec", "View", "ViewOptions"]

@@ -17,7 +17,7 @@ class View(Vertical):
     """Base of the views registered in ``tui.views.VIEWS``.
 
     The app calls ``show_run`` whenever the run state changes, saying what
-    changed (a set of words: "phase", "data", "began", "progress",
+    changed (a set of words: "phase", "data", "began", "progress", "runs",
     "epochs", "predictions", "ended"), and never reaches into a view
     otherwise. ``KEY_SOURCES`` names the widget classes inside the view whose
     bindings the help lists under the view's name, beside its own."""

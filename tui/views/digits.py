@@ -1,13 +1,18 @@
 """The Digits view: one validation digit at a time, beside the prediction."""
 
 import numpy as np
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Label
 
+from core.model_io import DIGIT_NAMES
+
+from ..augment_preview import AugmentScreen
 from ..browsing import Selection, find_next, ordered_rows
+from ..dialogs import JumpScreen
 from ..widgets import DigitArt, Prediction
 from .base import View
 
@@ -22,9 +27,11 @@ class BrowserView(View, can_focus=True):
         Binding("pageup", "move(-10)", "-10", show=False, tooltip="Ten digits back"),
         Binding("home", "jump(0)", "First", show=False, tooltip="First digit"),
         Binding("end", "jump(-1)", "Last", show=False, tooltip="Last digit"),
+        Binding("g", "ask_position", "Go to", show=False, tooltip="Go to digit number N (asks for N)"),
         Binding("m", "next_wrong(1)", "Wrong", tooltip="Next misclassified digit"),
         Binding("M", "next_wrong(-1)", "Prev wrong", show=False, tooltip="Previous misclassified digit"),
         Binding("f", "cycle_filter", "Filter", tooltip="Filter: all, mistakes, least confident"),
+        Binding("a", "show_augmented", "Augmented", show=False, tooltip="This digit beside augmented versions of it"),
         # One help line for the ten: same description and tooltip (see tui.help).
         *[
             Binding(
@@ -40,8 +47,10 @@ class BrowserView(View, can_focus=True):
 
     def __init__(self, options, **kwargs):
         super().__init__(options, **kwargs)
-        self.images = self.labels = self.probabilities = None
+        self.images = self.labels = self.probabilities = self.predictions = None
+        self.class_names = DIGIT_NAMES
         self.selection = Selection()
+        self.config = None
         self.rows = np.arange(0)
         self.position = 0
         self._drawn_row = -1  # the row whose image DigitArt shows (None: no digit)
@@ -63,13 +72,15 @@ class BrowserView(View, can_focus=True):
         return self
 
     def show_run(self, run, changed):
+        self.config = run.snapshot_config or run.config  # the settings the weights shown came from
         if "data" in changed:
+            self.class_names = self.query_one("#prediction", Prediction).class_names = run.class_names
             self.set_data(run.val_images, run.val_labels)
         if "predictions" in changed and run.val_probabilities is not None and self.labels is not None:
             self.set_probabilities(run.val_probabilities)
 
     def set_data(self, images, labels):
-        self.images, self.labels, self.probabilities = images, labels, None
+        self.images, self.labels, self.probabilities, self.predictions = images, labels, None, None
         self._drawn_row = -1  # new images: whatever row comes next is drawn
         self.selection, self.position = Selection(), 0
         self._refilter(keep_row=False)
@@ -77,6 +88,7 @@ class BrowserView(View, can_focus=True):
     def set_probabilities(self, probabilities):
         """New predictions (after an epoch): keep showing the same digit."""
         self.probabilities = probabilities
+        self.predictions = probabilities.argmax(axis=1)  # once an epoch, not once a key
         self._refilter(keep_row=True)
 
     def select(self, selection):
@@ -109,13 +121,14 @@ class BrowserView(View, can_focus=True):
         self.query_one("#prediction", Prediction).state = (
             None if row is None else (int(self.labels[row]), probabilities)
         )
+        label = self.selection.describe(self.class_names)
         if self.labels is None:
             status = "Loading the validation digits..."
         elif row is None:
-            status = f"No digits match the filter: {self.selection.label}   (f: change filter)"
+            status = f"No digits match the filter: {label}   (f: change filter)"
         else:
-            status = f"{self.position + 1} / {len(self.rows)}   filter: {self.selection.label}   (row {row})"
-        self.query_one("#position", Label).update(status, layout=False)
+            status = f"{self.position + 1} / {len(self.rows)}   filter: {label}   (row {row})   a: augmented"
+        self.query_one("#position", Label).update(Text(status), layout=False)  # names are never markup
 
     def action_move(self, step):
         if len(self.rows):
@@ -125,6 +138,17 @@ class BrowserView(View, can_focus=True):
     def action_jump(self, position):
         if len(self.rows):
             self.position = position % len(self.rows)
+            self._draw()
+
+    def action_ask_position(self):
+        if not len(self.rows):
+            return self.notify("No digits to go to in this filter.", severity="warning")
+        self.app.push_screen(JumpScreen(len(self.rows), self.position + 1), self._go_to)
+
+    def _go_to(self, position):
+        """The dialog's answer: a position in the current filter, or None."""
+        if position is not None and position < len(self.rows):  # the filter may have shrunk meanwhile
+            self.position = position
             self._draw()
 
     def _jump_to(self, wanted, step):
@@ -140,11 +164,16 @@ class BrowserView(View, can_focus=True):
     def action_next_wrong(self, step):
         if self.probabilities is None:
             return self.notify("No predictions yet: wait for the first epoch.", severity="warning")
-        predictions = self.probabilities.argmax(axis=1)
-        self._jump_to(lambda row: predictions[row] != self.labels[row], step)
+        self._jump_to(lambda rows: self.predictions[rows] != self.labels[rows], step)
 
     def action_next_class(self, digit):
-        self._jump_to(lambda row: self.labels[row] == digit, 1)
+        self._jump_to(lambda rows: self.labels[rows] == digit, 1)
+
+    def action_show_augmented(self):
+        row = self.current_row
+        if row is None or self.config is None:
+            return self.notify("No digit to show.", severity="warning")
+        self.app.push_screen(AugmentScreen(self.images[row], self.config, self.options.ascii_only, seed=int(row)))
 
     def action_cycle_filter(self):
         if self.probabilities is None:

@@ -143,6 +143,7 @@ class TrainingView(View):
             for eta in self.query(".eta").results(Label):
                 eta.update("done" if run.phase is Phase.COMPLETED else "", layout=False)
         self._draw_sparkline()
+        self._dirty = True  # the numbers now describe the kept epoch, perhaps not the last
         self.flush()
 
     def on_show(self):
@@ -158,7 +159,7 @@ class TrainingView(View):
         history = self._run.history  # append-only within a run
         if self._dirty:
             self._dirty, self._table_dirty = False, True
-            self._shown = history[-1] if history else None
+            self._shown = self._run.weights_record  # the latest; once a run ends, the kept one
             self._draw_metrics()
             self._draw_status()
         if self._table_dirty and self.is_on_screen:

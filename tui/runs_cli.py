@@ -1,0 +1,201 @@
+"""``digit-tui runs``: the recorded runs as a table (newest first), ``runs
+show RUN`` (a run's settings and per-epoch metrics) and ``runs rm RUN``.
+
+Deleting is the only thing here that changes anything, and it always asks:
+y/N on a terminal, ``--yes`` to skip the question; with no terminal to ask
+and no ``--yes`` it refuses (exit 2). Everything shown comes from files a
+user may have edited, so every value goes through core.text.printable into
+rich.text.Text, never into markup. The storage itself is core.run_store's.
+"""
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from core.errors import DigitTuiError
+from core.run_store import RunInfo, list_runs, read_metrics, read_run, remove_run, run_folder
+from core.text import printable
+
+from .runs_table import decimal, duration, percent, varying_columns, whole
+
+PIPED_WIDTH = 160
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add ``runs`` to ``commands``, the object add_subparsers() returned."""
+    runs = commands.add_parser(
+        "runs",
+        help="list the recorded training runs; show or delete one",
+        description="With no ACTION: the recorded runs, newest first (see the README's Runs section).",
+    )
+    runs.add_argument("--json", action="store_true", help="print the list as one JSON array")
+    actions = runs.add_subparsers(dest="runs_action", metavar="ACTION", parser_class=type(runs))
+    show = actions.add_parser("show", help="a run's settings and per-epoch metrics")
+    show.add_argument("run", metavar="RUN", help="a name from digit-tui runs")
+    show.add_argument("--json", dest="show_json", action="store_true", help="print one JSON object")
+    remove = actions.add_parser("rm", help="delete a run: its settings, metrics and models (asks first)")
+    remove.add_argument("run", metavar="RUN", help="a name from digit-tui runs")
+    remove.add_argument("--yes", "-y", action="store_true", help="do not ask (needed without a terminal)")
+    parser: argparse.ArgumentParser = runs
+    return parser
+
+
+def runs_command(args: argparse.Namespace) -> int:
+    from .recording import runs_folder
+
+    root = runs_folder()
+    if args.runs_action == "show":
+        return _show(root, args.run, args.show_json)
+    if args.runs_action == "rm":
+        return _remove(root, args.run, args.yes)
+    return _list(root, args.json)
+
+
+def _list(root: str, as_json: bool) -> int:
+    from .cli import writing_stdout
+
+    runs = list_runs(root)
+    with writing_stdout():
+        if as_json:
+            print(json.dumps([info.to_json() for info in runs]))
+            return 0
+        console = _console()
+        if not runs:
+            console.print(_text(f"no runs recorded yet (they are kept in {printable(root, 200)})"))
+            return 0
+        console.print(_runs_table(runs))
+        for info in runs:
+            if info.note:
+                console.print(_text(f"{printable(info.name, 80)}: {printable(info.note, 240)}"), style="yellow")
+    return 0
+
+
+def _runs_table(runs: list[RunInfo]) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    shown, same = varying_columns(runs)
+    caption = _text(f"the same in every run: {', '.join(same)}") if same else None
+    # Narrow: one space between columns, so that the usual ones fit 80 columns.
+    table = Table(caption=caption, caption_justify="left", box=box.SIMPLE_HEAD, padding=0, show_edge=False)
+    for column in shown:  # name and outcome are never squeezed: they matter most
+        table.add_column(
+            column.header, justify="right" if column.right else "left", no_wrap=column.header in ("name", "outcome")
+        )
+    for info in runs:
+        table.add_row(*(_text(column.text(info)) for column in shown))
+    return table
+
+
+def _show(root: str, name: str, as_json: bool) -> int:
+    from .cli import writing_stdout
+
+    folder = run_folder(root, name)
+    info = read_run(folder, name)
+    metrics = read_metrics(folder)
+    with writing_stdout():
+        if as_json:
+            print(json.dumps({"run": info.to_json(), "metrics": metrics.epochs}))
+            return 0
+        console = _console()
+        for line in _summary_lines(info):
+            console.print(_text(line))
+        if metrics.unreadable:
+            console.print(_text(f"{metrics.unreadable} metrics line(s) could not be read (torn or edited)"))
+        console.print(_settings_table(info.config) if info.config else _text("settings unknown"))
+        console.print(_metrics_table(metrics.epochs) if metrics.epochs else _text("no epoch recorded"))
+    return 0
+
+
+def _summary_lines(info: RunInfo) -> list[str]:
+    best = (
+        f"{percent(info.best_val_accuracy)} (epoch {whole(info.best_epoch)})"
+        if info.best_val_accuracy is not None
+        else ""
+    )
+    lines = [
+        f"run {printable(info.name, 120)}: {info.outcome}",
+        f"started {info.started.strftime('%Y-%m-%d %H:%M:%S') if info.started else 'unknown'}",
+        f"data {printable(info.source or 'unknown', 200)}",
+        f"epochs {whole(info.epochs) or 'unknown'}, training time {duration(info.train_seconds) or 'unknown'}",
+        f"validation accuracy: best {best or 'unknown'}, final {percent(info.final_val_accuracy) or 'unknown'}",
+        f"models kept: {', '.join(info.models) or 'none'} in {printable(info.folder, 200)}",
+    ]
+    if info.test_accuracy is not None:
+        lines.insert(5, f"test accuracy {percent(info.test_accuracy)}")
+    if info.note:
+        lines.append(f"note: {printable(info.note, 300)}")
+    return lines
+
+
+def _settings_table(config: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="settings")
+    table.add_column("setting")
+    table.add_column("value")
+    for key, value in config.items():
+        table.add_row(_text(printable(key, 40)), _text(printable(json.dumps(value), 80)))
+    return table
+
+
+def _metrics_table(epochs: list[dict[str, Any]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="per epoch")
+    headers = ("epoch", "running loss", "running acc", "val loss", "val acc", "lr", "elapsed")
+    for header in headers:
+        table.add_column(header, justify="right")
+    for line in epochs:
+        epoch = f"{line['epoch']}{' (part)' if line.get('partial') else ''}"
+        table.add_row(
+            epoch,
+            decimal(line.get("running_loss")),
+            percent(line.get("running_accuracy")),
+            decimal(line.get("val_loss")),
+            percent(line.get("val_accuracy")),
+            f"{line['lr']:.4g}" if "lr" in line else "",
+            duration(line.get("elapsed")),
+        )
+    return table
+
+
+def _remove(root: str, name: str, yes: bool) -> int:
+    run_folder(root, name)  # a name that is no run is refused before asking
+    shown = printable(name, 120)
+    if not yes:
+        if not _is_terminal(sys.stdin):
+            raise DigitTuiError(f"runs rm {shown}: no terminal to ask for confirmation; add --yes to delete it")
+        sys.stderr.write(f"delete run {shown}, its metrics and models? [y/N] ")
+        sys.stderr.flush()
+        answer = sys.stdin.readline().strip().lower()
+        if answer not in ("y", "yes"):
+            sys.stderr.write(f"kept {shown}\n")
+            return 0
+    remove_run(root, name)
+    sys.stderr.write(f"deleted run {shown}\n")
+    return 0
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return stream is not None and bool(stream.isatty())
+    except (OSError, ValueError):  # closed
+        return False
+
+
+def _console() -> Any:
+    from .headless import _Console  # a closed pipe exits quietly (141), as elsewhere
+
+    console = _Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PIPED_WIDTH  # a file or a pager: room for every column, unwrapped
+    return console
+
+
+def _text(line: str) -> Any:
+    from rich.text import Text
+
+    return Text(line)
