@@ -66,6 +66,22 @@ class EpochDone:
     def partial(self) -> bool:
         return self.batches_done < self.batches_per_epoch
 
+    def to_record(self) -> dict[str, float | int | bool]:
+        """The epoch's numbers as one JSON-ready line: what ``--metrics``
+        and a recorded run's metrics.jsonl hold (the arrays left out)."""
+        return {
+            "epoch": self.epoch,
+            "partial": self.partial,
+            "batches_done": self.batches_done,
+            "running_loss": self.running_loss,
+            "running_accuracy": self.running_accuracy,
+            "val_loss": self.val_loss,
+            "val_accuracy": self.val_accuracy,
+            "lr": self.lr,
+            "samples_per_second": self.samples_per_second,
+            "elapsed": self.elapsed,
+        }
+
 
 @dataclass(frozen=True)
 class Diverged:

@@ -303,7 +303,7 @@ def _finite_float(text: str) -> float:
     return number
 
 
-def _finite_number(value: object) -> float | None:
+def finite_number(value: object) -> float | None:
     """``value`` as a finite float, or None: bools are not numbers here, and
     an int too large for a float is refused instead of raising."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -325,7 +325,7 @@ def _read_mapping(path: StrPath, meta: dict[str, Any], key: str) -> dict[str, An
 def _read_pixel_scale(path: StrPath, meta: dict[str, Any]) -> float:
     normalisation = _read_mapping(path, meta, "normalisation")
     value = normalisation.get("pixel_scale", PIXEL_SCALE)  # files before this field divided by 255
-    scale = _finite_number(value)
+    scale = finite_number(value)
     # Pixels are 0-255: a scale outside [1, 65535] sends every input to 0 or
     # to infinity, and every prediction to one class, without a word.
     if scale is None or not MIN_PIXEL_SCALE <= scale <= MAX_PIXEL_SCALE:
@@ -415,7 +415,7 @@ def _read_activation(path: StrPath, record: dict[str, Any]) -> str:
 
 def _read_dropout(path: StrPath, record: dict[str, Any]) -> float:
     value = _architecture_field(path, record, "dropout")
-    dropout = _finite_number(value)
+    dropout = finite_number(value)
     try:
         _DROPOUT.check(dropout)  # the range training allows, declared once in TrainConfig
     except ConfigError:

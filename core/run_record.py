@@ -241,18 +241,7 @@ def _new_folder(root: str, name: str) -> str:
 
 def _epoch_line(event: EpochDone) -> dict[str, Any]:
     """The same fields as ``digit-tui train --metrics`` writes."""
-    return {
-        "epoch": event.epoch,
-        "partial": event.partial,
-        "batches_done": event.batches_done,
-        "running_loss": event.running_loss,
-        "running_accuracy": event.running_accuracy,
-        "val_loss": event.val_loss,
-        "val_accuracy": event.val_accuracy,
-        "lr": event.lr,
-        "samples_per_second": event.samples_per_second,
-        "elapsed": event.elapsed,
-    }
+    return dict(event.to_record())
 
 
 def _finished_results(event: Finished, last: EpochDone | None) -> dict[str, Any]:

@@ -17,7 +17,6 @@ digit-tui: reading one never raises for that, it says what is wrong in
 """
 
 import json
-import math
 import os
 import shutil
 import socket
@@ -28,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import DigitTuiError
+from .model_io import finite_number
 from .text import printable
 
 FORMAT = 1  # bump when a file's layout changes; a newer folder is listed with a note
@@ -190,7 +190,7 @@ def read_run(folder: str, name: str) -> RunInfo:
         started=_timestamp(config_data.get("started")) if config_data else None,
         config=config,
         source=_text(config_data.get("source")) if config_data else None,
-        test_accuracy=_number(test_data.get("test_accuracy")) if test_data else None,
+        test_accuracy=finite_number(test_data.get("test_accuracy")) if test_data else None,
         models=tuple(kind for kind, file in MODEL_FILES.items() if os.path.isfile(os.path.join(folder, file))),
         note="; ".join(notes) or None,
         **summary,
@@ -213,9 +213,9 @@ def _outcome_summary(
             "outcome": outcome,
             "epochs": _whole(outcome_data.get("epochs")),
             "best_epoch": _whole(outcome_data.get("best_epoch")),
-            "best_val_accuracy": _number(outcome_data.get("best_val_accuracy")),
-            "final_val_accuracy": _number(outcome_data.get("final_val_accuracy")),
-            "train_seconds": _number(outcome_data.get("train_seconds")),
+            "best_val_accuracy": finite_number(outcome_data.get("best_val_accuracy")),
+            "final_val_accuracy": finite_number(outcome_data.get("final_val_accuracy")),
+            "train_seconds": finite_number(outcome_data.get("train_seconds")),
         }
     epochs = read_metrics(folder).epochs
     accuracies = [line["val_accuracy"] for line in epochs if "val_accuracy" in line]
@@ -255,7 +255,7 @@ def read_metrics(folder: str) -> Metrics:
 
 
 def _clean_metrics(record: dict[str, Any]) -> dict[str, Any]:
-    kept: dict[str, Any] = {key: _number(record.get(key)) for key in METRIC_KEYS}
+    kept: dict[str, Any] = {key: finite_number(record.get(key)) for key in METRIC_KEYS}
     kept["epoch"] = _whole(record["epoch"])
     kept["partial"] = record.get("partial") is True
     return {key: value for key, value in kept.items() if value is not None}
@@ -342,17 +342,6 @@ def _timestamp(value: object) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.astimezone()  # naive: taken as local time
-
-
-def _number(value: object) -> float | None:
-    """A finite number, else None (a string, true, NaN: edited by hand)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _whole(value: object) -> int | None:

@@ -123,7 +123,7 @@ def test_output_paths_are_checked_before_any_training(tmp_path, train_csv, monke
     def must_not_train(*args, **kwargs):
         raise AssertionError("training started before the output paths were checked")
 
-    monkeypatch.setattr(tui.headless, "train", must_not_train)
+    monkeypatch.setattr(tui.headless, "train_split", must_not_train)
     for flag in ("--save", "--metrics"):
         assert main(["train", "--data", str(train_csv), flag, str(tmp_path / "missing" / "out")]) == 2
         assert "does not exist" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from helpers import synthetic_digits, write_csv, write_idx_pair
 from core import TrainConfig, load_model
 from core.errors import DataError
 from data.loading import load_test_part
-from tui import headless, session
+from tui import session
 from tui.cli import main
 from tui.session import load_split, score_test_part
 
@@ -146,7 +146,7 @@ def test_a_damaged_test_part_is_a_warning_and_the_run_stands(tmp_path, capsys):
 def test_the_test_part_is_read_only_after_training(tmp_path, monkeypatch, capsys):
     """Reading 10,000 test digits must not delay the first epoch."""
     events = []
-    real_load, real_train = session.load_test_part, headless.train
+    real_load, real_train = session.load_test_part, session.train
 
     def recording_load(path):
         events.append("test part read")
@@ -158,7 +158,7 @@ def test_the_test_part_is_read_only_after_training(tmp_path, monkeypatch, capsys
         events.append("training ends")
 
     monkeypatch.setattr(session, "load_test_part", recording_load)
-    monkeypatch.setattr(headless, "train", recording_train)
+    monkeypatch.setattr(session, "train", recording_train)
     assert main(["train", "--epochs", "1", "--hidden", "8", "--data", str(idx_folder(tmp_path))]) == 0
     assert events == ["training starts", "training ends", "test part read"]
 
@@ -169,3 +169,14 @@ def test_a_save_path_on_the_test_files_is_refused_before_training(tmp_path, caps
     before = target.read_bytes()
     assert main(["train", "--epochs", "1", "--data", str(folder), "--save", str(target)]) == 2
     assert target.read_bytes() == before
+
+
+def test_a_recorded_run_keeps_its_test_accuracy(tmp_path, monkeypatch, capsys):
+    from core.run_store import list_runs
+    from tui.recording import runs_folder
+
+    monkeypatch.delenv("DIGIT_TUI_RECORD")
+    code, summary, _ = train_json(["--data", str(idx_folder(tmp_path))], capsys)
+    assert code == 0 and summary["run"]
+    [run] = list_runs(runs_folder())
+    assert run.name == summary["run"] and run.test_accuracy == summary["test_accuracy"]

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from core import BatchDone, Diverged, EpochDone, Finished, load_model, save_model, train
+from core import BatchDone, Diverged, EpochDone, Finished, load_model, save_model
 from core.atomic import atomic_write
 from core.errors import DigitTuiError
 from core.events import ThreadsChanged
@@ -22,13 +22,12 @@ from core.model_io import DIGIT_NAMES
 from core.outputs import check_output_path
 from core.text import printable
 from data import load_dataset, normalise
-from data.augment import augmenter_for
 from data.inputs import input_files
 
 from .cli import os_reason, writing_stdout
 from .options import config_from_args
-from .recording import outcome_recorded, start_recording
-from .session import evaluate_model, load_split, run_threads, score_test_part, write_submission
+from .recording import add_test_accuracy, outcome_recorded, start_recording
+from .session import evaluate_model, load_split, score_test_part, train_split, write_submission
 
 REFRESH_SECONDS = 0.1  # progress redraws at most this often, not once per batch
 
@@ -55,12 +54,13 @@ def train_command(args):
     if args.save is not None and args.metrics is not None and _same_path(args.save, args.metrics):
         raise DigitTuiError(f"--save and --metrics name the same file: {printable(args.save)}")
     dataset, split = load_split(args.data, config)
-    threads, ahead = run_threads(args.blas_threads, config, len(split.y_train))
     console = _Console(stderr=True, quiet=args.json)
     recorder = start_recording(args.no_record, config, dataset.source, args.preset, getattr(dataset, "classes", None))
     with outcome_recorded(recorder), _metrics_log(args.metrics) as metrics:
-        finished, diverged = _run_training(config, split, console, metrics, recorder, threads, ahead)
+        events, threads = train_split(config, split, requested_threads=args.blas_threads)
+        finished, diverged = _run_training(config, events, console, metrics, recorder)
     test = _official_test(finished.snapshot, args.data)  # read only now: training never waits for it
+    add_test_accuracy(recorder, None if test is None else test.accuracy)  # the Runs view's test column
     if args.save:
         info = {"data": dataset.source, "val_accuracy": finished.val_accuracy}
         if test is not None:
@@ -122,7 +122,7 @@ def _log_stream(path):
     return open(path, "x", encoding="utf-8")  # noqa: SIM115 - the caller's with closes it
 
 
-def _run_training(config, split, console, metrics, recorder=None, threads=None, ahead=False):
+def _run_training(config, events, console, metrics, recorder=None):
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -137,17 +137,6 @@ def _run_training(config, split, console, metrics, recorder=None, threads=None, 
         run_task = progress.add_task(f"{label}s", total=config.epochs, status="")
         batch_task = progress.add_task(f"{label} 1", total=None, status="")
         last_batch = None
-        augment = augmenter_for(config)
-        events = train(
-            config,
-            split.x_train,
-            split.y_train,
-            split.x_val,
-            split.y_val,
-            augment=augment,
-            threads=threads,
-            ahead=ahead,
-        )
         changes = []  # the BLAS thread decisions since the last epoch's line
         for event in events:
             if recorder is not None:
@@ -193,18 +182,7 @@ def _same_path(first, second):
 
 
 def _epoch_record(event, thread_changes=()):
-    record = {
-        "epoch": event.epoch,
-        "partial": event.partial,
-        "batches_done": event.batches_done,
-        "running_loss": event.running_loss,
-        "running_accuracy": event.running_accuracy,
-        "val_loss": event.val_loss,
-        "val_accuracy": event.val_accuracy,
-        "lr": event.lr,
-        "samples_per_second": event.samples_per_second,
-        "elapsed": event.elapsed,
-    }
+    record = event.to_record()
     if thread_changes:  # why the BLAS thread count changed during this epoch (see core.threads)
         record["blas_threads"] = [
             {"step": change.step, "threads": change.threads, "reason": change.reason} for change in thread_changes

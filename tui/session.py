@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from core import train
 from core.atomic import atomic_write
 from core.blas import available_cores
 from core.config import TrainConfig
@@ -18,6 +19,7 @@ from core.text import printable
 from core.threads import thread_policy
 from core.types import StrPath
 from data import load_dataset, normalise, split_dataset
+from data.augment import augmenter_for
 from data.loading import load_test_part
 
 
@@ -66,19 +68,32 @@ class OfficialTestScore(NamedTuple):
     source: str
 
 
-def run_threads(requested, config, n_train, ui=False):
-    """How this run uses the cores: (its BLAS thread policy, whether to make
-    augmented batches ahead in a thread).
+def train_split(config, split, control=None, requested_threads=None, ui=False):
+    """The core's training iterator over a loaded split, as both front ends
+    run it: the run's augmentation (``data.augment``), its BLAS thread policy,
+    and augmented batches made ahead in a thread when a core is spare.
+    Returns (events, the thread policy).
 
     The user's --blas-threads wins. Otherwise ``core.threads`` starts on one
     thread and tries two only for large steps on an idle machine, dropping
     back at the first slow step. The app keeps a core for its interface, so
-    it neither tries two BLAS threads nor makes batches ahead on 2 cores."""
+    on 2 cores it neither tries two BLAS threads nor makes batches ahead."""
     spare = 1 if ui else 0
-    batch = n_train if config.full_batch else min(config.batch_size, n_train)
-    policy = thread_policy(requested, config.architecture.parameter_count, batch, spare=spare)
+    batch = len(split.y_train) if config.full_batch else min(config.batch_size, len(split.y_train))
+    policy = thread_policy(requested_threads, config.architecture.parameter_count, batch, spare=spare)
     ahead = config.augment != "none" and available_cores() - spare >= 2
-    return policy, ahead
+    events = train(
+        config,
+        split.x_train,
+        split.y_train,
+        split.x_val,
+        split.y_val,
+        control,
+        augment=augmenter_for(config),
+        threads=policy,
+        ahead=ahead,
+    )
+    return events, policy
 
 
 def load_split(data_path, config, allow_streams=True):

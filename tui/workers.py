@@ -10,14 +10,13 @@ from contextlib import contextmanager
 from textual import work
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from core import RunControl, load_model, train
+from core import RunControl, load_model
 from core.errors import DigitTuiError
 from core.inference import probabilities
 from core.metrics import accuracy
 from core.model_io import PIXEL_SCALE
 from core.text import printable
 from data import normalise
-from data.augment import augmenter_for
 
 from .feed import throttled_messages
 from .messages import (
@@ -32,7 +31,7 @@ from .messages import (
 )
 from .recording import add_test_accuracy, end_cancelled, outcome_recorded, recorded_events, start_recording
 from .run_state import Phase
-from .session import load_split, model_split, run_threads, saved_config, score_test_part
+from .session import load_split, model_split, saved_config, score_test_part, train_split
 
 
 def data_description(data_path):
@@ -73,19 +72,7 @@ class WorkerMixin:
             dataset, split = load_split(data_path, config, allow_streams=False)
             self._post(run_id, DataReady(split.val_images, split.y_val, dataset.source, dataset.classes))
             recorder = None if worker.is_cancelled else self._start_recording(run_id, config, dataset)
-            threads, ahead = run_threads(self.blas_threads, config, len(split.y_train), ui=True)
-            augment = augmenter_for(config)
-            events = train(
-                config,
-                split.x_train,
-                split.y_train,
-                split.x_val,
-                split.y_val,
-                control,
-                augment=augment,
-                threads=threads,
-                ahead=ahead,
-            )
+            events, _ = train_split(config, split, control, self.blas_threads, ui=True)
             events = recorded_events(events, recorder, lambda: self.quitting)  # each epoch on disk as it ends
             with outcome_recorded(recorder):  # an error: recorded as "failed", then reported
                 for message in throttled_messages(events, self.feed_interval, cancelled=lambda: worker.is_cancelled):
