@@ -8,7 +8,7 @@ Refresh after an intended change with: pytest tests/test_snapshots.py --snapshot
 import os
 
 import pytest
-from helpers import synthetic_digits, write_csv
+from helpers import synthetic_digits, wait_until, write_csv
 from runs_fixtures import write_fixture_runs
 
 from core import TrainConfig
@@ -29,7 +29,10 @@ def keys_after_training(*keys):
     async def run_before(pilot):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        await pilot.press(*keys)
+        for key in keys:  # one at a time: a key that opens a dialog is handled before the next arrives
+            await pilot.press(key)
+            await pilot.pause()
+            await wait_until(pilot, lambda: pilot.app.screen.is_mounted and pilot.app.screen.focused is not None)
         await pilot.pause(0.5)  # let the tab underline finish its animation
 
     return run_before
