@@ -248,3 +248,17 @@ async def test_the_browser_takes_a_large_set_and_finds_the_one_mistake(data_dir)
         assert position(app).startswith("9999 / 10000")
         await pilot.press("3")  # labels cycle 0-9: past 9,999 (a 9), round to the start
         assert browser.position == 3 and labels[browser.current_row] == 3
+
+
+async def test_the_inside_and_draw_views_name_the_predicted_class(fashion):
+    app = DigitApp(TINY, data_path="fashion-mnist", show_timing=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("b", "i")
+        await pilot.pause()
+        title = str(app.query_one("#inside-title").render())
+        assert any(f"predicted {number} {name}" in title for number, name in enumerate(FASHION))
+        await pilot.press("d", "space", "down", "down", "space")
+        await pilot.pause(0.3)
+        answer = str(app.query_one("#draw-answer").render())
+        assert any(f"predicted {number} {name}" in answer for number, name in enumerate(FASHION))

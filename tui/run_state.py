@@ -112,6 +112,11 @@ class RunState:
         shape = self.snapshot.architecture if self.snapshot is not None else config.architecture
         return f"{shape.describe()} {config.optimizer} lr {config.lr:g}"
 
+    def class_label(self, number: int) -> str:
+        """A class as the views name it: "7", or "7 Sneaker" for a dataset with names."""
+        name = self.class_names[number]
+        return str(number) if name == str(number) else f"{number} {name}"
+
     @property
     def unit(self) -> str:
         return "iteration" if self.config.full_batch else "epoch"

@@ -244,5 +244,7 @@ class DrawView(View):
         scale = run.pixel_scale
         probs = probabilities(run.snapshot, normalise(digit.reshape(1, 784), scale))[0]
         predicted = int(np.argmax(probs))
-        head = Text.assemble(("predicted ", "dim"), (str(predicted), "bold"), (f"  {probs[predicted]:.0%} sure", "dim"))
+        head = Text.assemble(
+            ("predicted ", "dim"), (run.class_label(predicted), "bold"), (f"  {probs[predicted]:.0%} sure", "dim")
+        )
         return Text.assemble(head, "\n", probability_columns(probs, predicted, ascii_only=self.options.ascii_only))

@@ -163,7 +163,7 @@ class InsideView(View, can_focus=True):
                 ("Inside ", "bold"),
                 snapshot.architecture.describe(),
                 f" for {where}: predicted ",
-                (str(predicted), "bold"),
+                (run.class_label(predicted), "bold"),
                 "   keys: [ ] pages, a order, + - temperature, arrows and m digits",
             )
         )
