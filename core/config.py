@@ -165,6 +165,9 @@ class TrainConfig:
         """Raise ConfigError for the first setting out of range; else return self."""
         for item in self.settings():
             item.check(getattr(self, item.name))
+        if self.augment == "shift" and not float(self.shift).is_integer():
+            # A shift moves digits by whole pixels: 0.9 would silently be no shift at all.
+            raise ConfigError(f"shift: {self.shift:g} is not a whole number of pixels, which --augment shift moves by")
         return self
 
 

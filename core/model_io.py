@@ -19,6 +19,7 @@ import json
 import lzma
 import math
 import struct
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -363,9 +364,23 @@ def class_names_problem(value: object) -> str | None:
             return f"the name of class {number} ({_show(name)}) is blank or has spaces around it"
         if printable(name, MAX_CLASS_NAME) != name:
             return f"the name of class {number} ({_show(name)}) holds control characters"
+        if not any(_visible(char) for char in name):
+            return f"the name of class {number} ({_show(name)}) has no visible character"
+        if name.isdigit() and name != str(number):
+            return f"class {number} is named {_show(name)}, another class's number"
     if len(set(value)) != len(value):
         return "two classes have the same name"
     return None
+
+
+# Letters that draw nothing although Unicode does not call them spaces.
+_BLANK_LETTERS = {"\u115f", "\u1160", "\u2800", "\u3164", "\uffa0"}
+
+
+def _visible(char: str) -> bool:
+    """Whether ``char`` draws something: not a space, a mark that only
+    decorates the one before it, a format or private character, a blank."""
+    return unicodedata.category(char)[0] not in "ZMC" and char not in _BLANK_LETTERS
 
 
 # ---- architecture ------------------------------------------------------------

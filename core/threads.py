@@ -87,7 +87,7 @@ class ThreadPolicy:
         elif work < PARALLEL_WORK:
             self._mode = _Mode.FIXED
             pairs, from_pairs = f"{work / 1e6:.1f}M", f"{PARALLEL_WORK / 1e6:.0f}M"
-            self._decide(1, f"small steps ({pairs} weight-sample pairs, 2 threads pay from {from_pairs}): 1 thread")
+            self._decide(1, f"small steps, {pairs} weights x samples, 2 threads pay from {from_pairs}: 1 thread")
         else:
             self._mode = _Mode.ONE
             self._decide(1, f"{self.cores} cores: 1 thread, {TRY_THREADS} tried while the machine looks idle")
@@ -124,7 +124,7 @@ class ThreadPolicy:
         self._said_why_not = False
         self._one_best, self._one_median = self._best, _median(self._recent)
         self._mode = _Mode.TRIAL
-        return self._switch(TRY_THREADS, f"machine idle ({self._others(others)}): try {TRY_THREADS} threads")
+        return self._switch(TRY_THREADS, f"machine idle, {self._others(others)}: try {TRY_THREADS} threads")
 
     def _in_trial(self, seconds: float) -> int | None:
         if seconds > SLOW * self._one_best:
@@ -136,11 +136,11 @@ class ThreadPolicy:
         two, one = _median(self._recent), self._one_median
         times = f"{_ms(two)} against {_ms(one)} a step"
         if two > FASTER * one:
-            return self._back_to_one(f"{TRY_THREADS} threads no faster ({times})", failed=True)
+            return self._back_to_one(f"{TRY_THREADS} threads no faster, {times}", failed=True)
         self._mode = _Mode.TWO
         self._retry_wait = RETRY_SECONDS
         self._next_check = self._clock + CHECK_SECONDS
-        self._decide(TRY_THREADS, f"{TRY_THREADS} threads faster ({times}): kept")
+        self._decide(TRY_THREADS, f"{TRY_THREADS} threads faster, {times}: kept")
         return None
 
     def _on_two(self, seconds: float) -> int | None:
@@ -154,13 +154,13 @@ class ThreadPolicy:
         others = self._load()
         if others is not None and others > self._idle_limit:
             self._said_why_not = True
-            return self._back_to_one(f"machine busy ({self._others(others)})", failed=False)
+            return self._back_to_one(f"machine busy, {self._others(others)}", failed=False)
         return None
 
     def _say_once_why_not(self, others: float | None) -> None:
         """Name the reason for staying on one thread, once until it changes."""
         if not self._said_why_not:
-            why = "load unknown" if others is None else f"machine busy ({self._others(others)})"
+            why = "load unknown" if others is None else f"machine busy, {self._others(others)}"
             self._decide(1, f"{why}: 1 thread for now")
             self._said_why_not = True
 
@@ -190,7 +190,7 @@ class ThreadPolicy:
         self.decisions.append(ThreadsChanged(self._step, threads, reason))
 
     def _others(self, others: float) -> str:
-        return f"others use {others:.1f} of {self._machine_cores} cores"
+        return f"other programs use {others:.1f} of {self._machine_cores} cores"
 
 
 def _median(values: list[float]) -> float:

@@ -83,7 +83,7 @@ class Augmenter:
         if self.kind == "none":
             out = images.copy()
         elif self.kind == "shift":
-            out = shift_images(images, random_offsets(len(images), int(self.strengths.shift), rng))
+            out = shift_images(images, random_offsets(len(images), round(self.strengths.shift), rng))
         else:
             out = sample(images, self.coordinates(len(images), rng))
         return out.reshape(len(images), -1)

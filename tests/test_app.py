@@ -4,8 +4,12 @@ Tests wait for the training worker (and then for the UI to handle its
 messages) instead of sleeping.
 """
 
+import io
+
 import numpy as np
 from helpers import settle, wait_until
+from rich.console import Console
+from textual.binding import Binding
 
 from core import TrainConfig
 from core.model_io import load_model
@@ -221,13 +225,21 @@ async def test_quit_mid_epoch_is_immediate(tiny_csv):
     assert app.control.stop_requested and app.return_code in (0, None)
 
 
+def rendered_text(renderable):
+    """A renderable's text, laid out wide enough that no line wraps."""
+    console = Console(width=300, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
 async def test_help_lists_every_binding(tiny_csv):
     app = DigitApp(TINY, data_path=tiny_csv)
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(app, pilot)
         await pilot.press("question_mark")
         text = "".join(
-            app.screen.query_one(f"#{part}").render().plain for part in ("help-keys", "help-keys-2", "help-metrics")
+            rendered_text(app.screen.query_one(f"#{part}").content)
+            for part in ("help-keys", "help-keys-2", "help-metrics")
         )
         for binding in DigitApp.BINDINGS + BrowserView.BINDINGS + HistoryTable.BINDINGS + ConfusionGrid.BINDINGS:
             if binding.action.startswith("show_view("):  # the views share one line
@@ -255,13 +267,14 @@ async def test_every_app_binding_is_in_the_command_palette(tiny_csv):
     async with app.run_test() as pilot:
         await settle(app, pilot)
         titles = {command.title for command in app.get_system_commands(app.screen)}
+        shown = {b.key: app.get_key_display(Binding(b.key.split(",")[0], "")) for b in BrowserView.BINDINGS}
     for binding in DigitApp.BINDINGS:
         if binding.action in ("pause", "resume", "stop"):  # the run has ended: they would do nothing
             assert binding.description not in titles
         elif binding.key != "q":
             assert binding.description in titles
     for binding in BrowserView.BINDINGS:
-        assert f"Digits: {binding.tooltip} ({binding.key.split(',')[0]})" in titles
+        assert f"Digits: {binding.tooltip} ({shown[binding.key]})" in titles  # "end", "→": never "right_square_bracket"
     assert any("theme" in title.lower() for title in titles)  # light and dark themes
 
 
@@ -294,3 +307,47 @@ async def test_resizing_during_training_loses_nothing(tiny_csv):
         await settle(app, pilot)
         epochs = [record.epoch for record in app.state.history]
         assert len(epochs) > before and epochs == list(range(1, len(epochs) + 1))
+
+
+async def test_q_quits_from_every_dialog_without_a_text_field(tiny_csv):
+    """A modal screen hides the app's keys; each dialog brings q back, and a
+    text field still keeps the q typed into it."""
+    for keys in (["question_mark"], ["b", "a"], ["b", "g", "q"]):
+        app = DigitApp(TINY, data_path=tiny_csv)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            for key in keys:
+                await pilot.press(key)
+                await pilot.pause()
+            if keys[-1] == "q":  # typed into the go-to field: the app runs on
+                assert app.is_running and app.screen.query_one("#jump-number").value.endswith("q")
+                await pilot.press("escape")
+                await pilot.pause()
+                await pilot.press("q")
+            else:
+                assert app.screen is not app.screen_stack[0]  # the dialog is open
+                await pilot.press("q")
+            await pilot.pause()
+        assert not app.is_running, keys
+
+
+async def test_a_run_whose_patience_ran_out_says_it_stopped_early(tiny_csv):
+    app = DigitApp(TINY.with_changes(epochs=300, patience=2, keep="last"), data_path=tiny_csv, show_timing=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        last = app.state.latest.epoch
+        assert last < 300 and app.state.end_reason == "early stopped"
+        assert f"Stopped early after {last} of 300 epochs (no gain for 2)" in status(app)
+
+
+async def test_keeping_the_best_epoch_says_which_and_what_the_last_had(tiny_csv):
+    config = TrainConfig(hidden=(16,), epochs=12, batch_size=4, lr=0.2, schedule="constant")  # noisy
+    app = DigitApp(config, data_path=tiny_csv, show_timing=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        kept = app.state.weights_record
+        assert kept.epoch == app.state.kept_epoch == app.state.latest.best_epoch
+        assert kept is not app.state.latest  # else this test could not tell the two apart
+        assert f"kept the best weights, epoch {kept.epoch}, val acc {kept.val_accuracy:.2%}" in status(app)
+        assert f"(last epoch: {app.state.latest.val_accuracy:.2%})" in status(app)
+        assert app.state.snapshot is not None and app.state.val_probabilities is not None

@@ -232,3 +232,12 @@ def test_the_config_builds_the_augmenter_with_its_strengths():
 def test_an_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="unknown augmentation"):
         Augmenter("flip")
+
+
+def test_a_shift_of_part_of_a_pixel_is_refused_for_whole_pixel_shifts():
+    from core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="0.9 is not a whole number of pixels"):
+        TrainConfig(augment="shift", shift=0.9).validate()
+    TrainConfig(augment="affine", shift=0.9).validate()  # affine moves by any amount
+    TrainConfig(augment="shift", shift=3.0).validate()

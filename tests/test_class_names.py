@@ -136,6 +136,10 @@ def test_a_file_from_before_the_names_loads_as_digits(tmp_path):
         ([*FASHION[:5], "   ", *FASHION[6:]], "blank"),
         ([*FASHION[:5], " Sandal", *FASHION[6:]], "spaces around it"),
         ([*FASHION[:5], "Coat", *FASHION[6:]], "two classes have the same name"),
+        ([*FASHION[:5], "\u2800", *FASHION[6:]], "has no visible character"),  # a blank Braille pattern
+        ([*FASHION[:5], "\u3164", *FASHION[6:]], "has no visible character"),  # the Hangul filler
+        ([*FASHION[:5], "\u0301", *FASHION[6:]], "has no visible character"),  # a lone combining accent
+        (["1", "0", *map(str, range(2, 10))], "class 0 is named '1', another class's number"),
     ],
 )
 def test_hostile_names_are_one_line_naming_the_file(tmp_path, value, words):

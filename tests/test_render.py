@@ -211,3 +211,17 @@ def test_filters_and_search():
     assert find_next(rows, 0, lambda r: r == 3, -1) == 3
     assert find_next(rows, 2, lambda r: r == 1, 1) == 1
     assert find_next(rows, 0, lambda r: False, 1) is None
+
+
+def test_a_class_without_validation_digits_has_a_dash_not_zero_accuracy():
+    confusion = confusion_with({}, diagonal=5)
+    confusion[6] = 0  # no validation digit of class 6
+    lines = confusion_text(confusion, (0, 0)).plain.splitlines()
+    assert lines[7].rstrip().endswith("-") and "0.0%" not in lines[7]
+    assert lines[1].rstrip().endswith("100.0%")
+
+
+def test_a_chart_of_values_too_far_apart_for_a_float_draws_what_it_can():
+    chart = LineChart("val acc", [("val", [1e308, -1e308, 0.5], "magenta", "o")])
+    lines = chart.lines(40, 8)  # the span overflows to inf: those points are left out, nothing raises
+    assert len(lines) == 8

@@ -89,8 +89,8 @@ def test_an_idle_machine_tries_two_threads_and_keeps_them_when_faster():
     assert load.reads == 0
     assert machine.run(60) == 2
     assert [(d.threads, d.reason) for d in policy.decisions[1:]] == [
-        (2, "machine idle (others use 0.1 of 2 cores): try 2 threads"),
-        (2, "2 threads faster (3.0 ms against 4.0 ms a step): kept"),
+        (2, "machine idle, other programs use 0.1 of 2 cores: try 2 threads"),
+        (2, "2 threads faster, 3.0 ms against 4.0 ms a step: kept"),
     ]
     first_on_two = machine.history.index(2)
     assert policy.decisions[1].step == first_on_two  # decided after the step before it
@@ -107,7 +107,7 @@ def test_the_app_leaves_a_core_to_its_interface():
     assert Machine(on_four, two_threads=0.003).run(30) == 2
     load.others = 1.5  # no longer two whole cores
     assert Machine(on_four, two_threads=0.003).run(30) == 1
-    assert reasons(on_four)[-1] == "machine busy (others use 1.5 of 4 cores): back to 1"
+    assert reasons(on_four)[-1] == "machine busy, other programs use 1.5 of 4 cores: back to 1"
 
 
 def test_a_busy_machine_never_pays_for_a_trial_and_is_looked_at_seldom():
@@ -117,12 +117,12 @@ def test_a_busy_machine_never_pays_for_a_trial_and_is_looked_at_seldom():
     assert machine.run(60) == 1 and set(machine.history) == {1}
     assert 0 < load.reads <= 60 / CHECK_SECONDS  # one look per CHECK_SECONDS of steps at most
     # said once, not at every look
-    assert reasons(policy)[1:] == ["machine busy (others use 1.0 of 2 cores): 1 thread for now"]
+    assert reasons(policy)[1:] == ["machine busy, other programs use 1.0 of 2 cores: 1 thread for now"]
     load.others, machine.times[2] = 0.0, 0.003  # the other process ends
     assert machine.run(10) == 2
     load.others = 1.5  # busy again: back to one, said once
     assert machine.run(10) == 1
-    assert reasons(policy)[-1] == "machine busy (others use 1.5 of 2 cores): back to 1"
+    assert reasons(policy)[-1] == "machine busy, other programs use 1.5 of 2 cores: back to 1"
     assert sum(reason.endswith("for now") for reason in reasons(policy)) == 1
 
 
@@ -157,8 +157,8 @@ def test_two_threads_no_faster_go_back_to_one():
     machine.run(CHECK_SECONDS + 1)
     assert policy.threads == 1
     assert reasons(policy)[1:] == [
-        "machine idle (others use 0.0 of 2 cores): try 2 threads",
-        "2 threads no faster (3.9 ms against 4.0 ms a step): back to 1",
+        "machine idle, other programs use 0.0 of 2 cores: try 2 threads",
+        "2 threads no faster, 3.9 ms against 4.0 ms a step: back to 1",
     ]
 
 
@@ -184,7 +184,7 @@ def test_a_load_reading_busy_ends_two_threads_even_without_a_slow_step():
     assert machine.run(10) == 2
     load.others = 0.9
     assert machine.run(CHECK_SECONDS) == 1
-    assert reasons(policy)[-1] == "machine busy (others use 0.9 of 2 cores): back to 1"
+    assert reasons(policy)[-1] == "machine busy, other programs use 0.9 of 2 cores: back to 1"
 
 
 def test_an_unknown_load_keeps_one_thread():

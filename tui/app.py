@@ -165,7 +165,7 @@ class DigitApp(WorkerMixin, SaveMixin, App):
                 )
         for spec in VIEWS:
             for binding in getattr(spec.view, "BINDINGS", []):
-                key = binding.key.split(",")[0]
+                key = self.get_key_display(Binding(binding.key.split(",")[0], ""))  # "]", not right_square_bracket
                 yield SystemCommand(
                     f"{spec.title}: {binding.tooltip} ({key})",
                     f"Key: {key}",
@@ -309,7 +309,7 @@ class DigitApp(WorkerMixin, SaveMixin, App):
         """A change of BLAS threads mid-run, or a start on more than one, is
         said, with its reason; the usual start on one thread goes unsaid."""
         if not self._stale(message) and (message.step > 0 or message.threads > 1):
-            self.notify(f"BLAS threads: {message.threads} ({message.reason})", timeout=6, markup=False)
+            self.notify(f"BLAS threads: {message.reason}", timeout=6, markup=False)
 
     def on_run_ended(self, message: RunEnded):
         if self._stale(message):

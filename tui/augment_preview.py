@@ -11,30 +11,25 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from core.config import TrainConfig
 from data.augment import Augmenter, Strengths
 
+from .dialogs import Dialog
 from .widgets import DigitArt
 
 SHOWN_KIND = "elastic"  # what a run without augmentation is shown
 ART_WIDTH = 30  # a digit's 28 cells and a gap
 
 
-class AugmentScreen(ModalScreen):
+class AugmentScreen(Dialog):
     """The digit and as many augmented versions as fit the window's width."""
 
     BINDINGS = [
         Binding("escape,a", "close", "Close", tooltip="Back to the digits"),
         Binding("space", "redraw", "New versions", tooltip="Draw new augmented versions"),
     ]
-    DEFAULT_CSS = """
-    AugmentScreen #augment-box { width: auto; max-width: 100%; }
-    AugmentScreen #augment-row { height: auto; width: auto; }
-    AugmentScreen DigitArt { margin-right: 2; }
-    """
 
     def __init__(self, image: np.ndarray, config: TrainConfig, ascii_only: bool = False, seed: int = 0) -> None:
         super().__init__()

@@ -35,7 +35,16 @@ def model_save_path(text):
     return os.path.abspath(path)
 
 
-class PathScreen(ModalScreen):
+class Dialog(ModalScreen):
+    """A modal dialog that `q` can quit the app from, as every view can: a
+    modal screen hides the app's own keys. A text field keeps its q (it
+    takes the key first), so only a dialog whose focus is not in a field
+    quits; the settings form, all fields, is not one of these."""
+
+    BINDINGS = [Binding("q", "app.quit", "Quit", tooltip="Quit at once, even mid-epoch")]
+
+
+class PathScreen(Dialog):
     """Ask for a file path to open; returns it (``~`` expanded), or None."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without doing anything")]
@@ -63,7 +72,7 @@ class PathScreen(ModalScreen):
         self.dismiss(None)
 
 
-class SaveScreen(ModalScreen):
+class SaveScreen(Dialog):
     """Ask where to save the model. Shows the full path it will write as
     the name is typed, refuses a path that cannot be written (the reason
     under the field), and asks before replacing a file. Returns the path."""
@@ -121,7 +130,7 @@ class SaveScreen(ModalScreen):
         self.dismiss(None)
 
 
-class ConfirmScreen(ModalScreen):
+class ConfirmScreen(Dialog):
     """A yes/no question; returns True or False."""
 
     BINDINGS = [
@@ -151,7 +160,7 @@ class ConfirmScreen(ModalScreen):
         self.dismiss(yes)
 
 
-class ExportScreen(ModalScreen):
+class ExportScreen(Dialog):
     """Where to save a drawing, and its true label (optional). Returns
     (csv path, label or None), or None on Escape."""
 
@@ -196,7 +205,7 @@ class ExportScreen(ModalScreen):
         self.dismiss(None)
 
 
-class JumpScreen(ModalScreen):
+class JumpScreen(Dialog):
     """Ask for a digit number, 1 to ``count`` as the browser numbers them;
     returns its 0-based position, or None on Escape. A number out of range,
     or no number, is said under the field, which stays open to correct."""

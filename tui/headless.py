@@ -143,7 +143,7 @@ def _run_training(config, events, console, metrics, recorder=None):
                 recorder.record(event)
             if isinstance(event, ThreadsChanged):
                 changes.append(event)
-                console.print(Text(f"BLAS threads: {event.threads} ({event.reason})", style="dim"))
+                console.print(Text(f"BLAS threads: {event.reason}", style="dim"))
             if isinstance(event, BatchDone):
                 last_batch = event
                 if time.monotonic() - last_draw > REFRESH_SECONDS:
@@ -214,7 +214,7 @@ def _kept_words(summary):
     if summary["kept_epoch"] == 0:
         return "initial weights"
     if summary["kept"] == "best":
-        return f"best weights: those of epoch {summary['kept_epoch']} of {summary['epochs']}"
+        return f"best weights, those of epoch {summary['kept_epoch']} of {summary['epochs']}"
     return "final weights"
 
 

@@ -5,23 +5,30 @@ keys, and each registered view's), so the help cannot drift from what the
 keys do. Bindings with the same description and tooltip share one line.
 """
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from .dialogs import Dialog
 from .views import VIEWS
 
 METRICS = [
     (
         "running loss / acc",
         "mean cross-entropy and accuracy of the epoch's mini-batches, each taken before "
-        "its update, with dropout (the table's loss, acc)",
+        "its update, with dropout and on augmented digits when the run augments them, "
+        "so often worse than validation (the table's loss, acc)",
     ),
     ("val loss / acc", "the same on the held-out validation digits, with the epoch's final weights; never trained on"),
-    ("best val acc", "the highest validation accuracy of this run so far, and its epoch"),
+    (
+        "best val acc",
+        "the highest validation accuracy of this run so far, and its epoch (a tie goes to the lower val loss), "
+        "marked on the charts by a dotted line; a run ends with that epoch's weights unless --keep last",
+    ),
     ("learning rate", "the step size this epoch, after the schedule"),
     ("samples/s", "training digits per second of training steps (evaluation not counted)"),
     ("step / elapsed", "updates so far; time since the run began, pauses excluded"),
@@ -33,6 +40,11 @@ METRICS = [
         "row = true digit, column = prediction; the diagonal is right; the largest mistakes (ties too) are marked !",
     ),
 ]
+# Textual's own focus keys, described as ours are.
+FOCUS_TOOLTIPS = {
+    "app.focus_next": "Move the focus to the next part of the screen",
+    "app.focus_previous": "Move the focus to the previous part of the screen",
+}
 WIDE = 110  # from this width the help shows in two columns (at 120x40 it scrolls a few lines, visibly)
 
 
@@ -46,7 +58,11 @@ def key_sections(app):
         tooltip="Show a view: " + ", ".join(spec.title for spec in VIEWS),
     )
     app_keys = [b for b in app.BINDINGS if not b.action.startswith("show_view(")]
-    focus_keys = [b for b in Screen.BINDINGS if b.action in ("app.focus_next", "app.focus_previous")]
+    focus_keys = [
+        Binding(b.key, b.action, b.description, tooltip=FOCUS_TOOLTIPS[b.action])
+        for b in Screen.BINDINGS
+        if b.action in FOCUS_TOOLTIPS
+    ]
     everywhere = [views, *app_keys, *focus_keys]
     everywhere.append(
         Binding(
@@ -97,15 +113,18 @@ def _join_keys(keys):
 
 
 def keys_text(sections):
-    """Each section's keys and what they do (the footer shows the short names)."""
-    text = Text()
-    for title, rows in sections:
-        text.append(f"{title}\n", style="bold underline")
+    """Each section's keys and what they do (the footer shows the short names),
+    as a grid: a long description wraps under itself, not under the keys."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, min_width=12, style="bold")
+    grid.add_column(ratio=1)
+    for number, (title, rows) in enumerate(sections):
+        if number:
+            grid.add_row("", "")
+        grid.add_row(Text(title, style="bold underline"), "")
         for keys, _, tooltip in rows:
-            text.append(f"  {keys:<12}", style="bold")
-            text.append(f"{tooltip}\n")
-        text.append("\n")
-    return text
+            grid.add_row(Text(f"  {keys}"), Text(tooltip))
+    return grid
 
 
 def split_sections(sections):
@@ -129,7 +148,7 @@ def metrics_text():
     return text
 
 
-class HelpScreen(ModalScreen):
+class HelpScreen(Dialog):
     """The metrics and keys, in two columns when the window is wide enough."""
 
     BINDINGS = [Binding("escape,question_mark", "close", "Close", tooltip="Close the help")]

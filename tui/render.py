@@ -4,6 +4,7 @@ Widgets in ``widgets.py`` wrap these, the way Textual's own ProgressBar and
 Sparkline keep their drawing in a renderable.
 """
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -197,6 +198,8 @@ class LineChart:
                     continue  # a diverged epoch: no point, rather than no chart
                 column = 0 if epochs == 1 else round(index * (plot_width - 1) / (epochs - 1))
                 share = 0.0 if high == low else (value - low) / (high - low)
+                if not math.isfinite(share):  # a span too wide for a float (edited metrics): no point
+                    continue
                 row = plot_rows - 1 - round(min(max(share, 0.0), 1.0) * (plot_rows - 1))
                 owners[row][column].add(number)
         _, both_marker, both_style = self.both

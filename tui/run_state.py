@@ -161,7 +161,8 @@ def _epochs_done(record: Optional[EpochDone]) -> int:
 
 
 def _ended_text(run: RunState, record: Optional[EpochDone], what: str) -> Text:
-    unit, phase = run.unit, run.phase.value.capitalize()
+    unit = run.unit
+    phase = "Stopped early" if run.end_reason == "early stopped" else run.phase.value.capitalize()
     if run.phase is Phase.DIVERGED and run.diverged is not None:
         return _diverged_text(run, run.diverged, record, what)
     if record is None:
@@ -171,12 +172,10 @@ def _ended_text(run: RunState, record: Optional[EpochDone], what: str) -> Text:
         accuracy += _test_text(run, ", ")
     last = run.latest
     if record is not last and last is not None and run.kept_epoch == record.epoch:  # keep=best chose an earlier epoch
-        early = f" (no gain for {run.config.patience} {unit}s)" if run.end_reason == "early stopped" else ""
-        ran = f"in {unit} {last.epoch}" if last.partial else f"after {last.epoch} {unit}s"
         return Text.assemble(
             (phase, "bold"),
-            f" {ran}{early}: kept the best weights, {unit} {record.epoch}, {accuracy} "
-            f"(the last: {last.val_accuracy:.2%}) - {what}",
+            f" {_how_far(run, last)}: kept the best weights, {unit} {record.epoch}, {accuracy} "
+            f"(last {unit}: {last.val_accuracy:.2%}) - {what}",
         )
     if record.partial:
         where = f"in {unit} {record.epoch} ({record.batches_done}/{record.batches_per_epoch} batches)"
@@ -186,8 +185,18 @@ def _ended_text(run: RunState, record: Optional[EpochDone], what: str) -> Text:
     best = ""
     if record.best_val_accuracy > record.val_accuracy:
         best = f" (best {record.best_val_accuracy:.2%} at {unit} {record.best_epoch})"
-    early = f" (no gain for {run.config.patience} {unit}s)" if run.end_reason == "early stopped" else ""
-    return Text.assemble((phase, "bold"), f" after {record.epoch} {unit}s{early}: {accuracy}{best} - {what}")
+    return Text.assemble((phase, "bold"), f" {_how_far(run, record)}: {accuracy}{best} - {what}")
+
+
+def _how_far(run: RunState, last: EpochDone) -> str:
+    """Where the run ended: "after 50 epochs", "in epoch 15" (stopped part
+    way), "after 8 of 30 epochs (no gain for 3)" (patience ran out)."""
+    unit = run.unit
+    if last.partial:
+        return f"in {unit} {last.epoch}"
+    if run.end_reason == "early stopped":
+        return f"after {last.epoch} of {run.config.epochs} {unit}s (no gain for {run.config.patience})"
+    return f"after {last.epoch} {unit}s"
 
 
 def _diverged_text(run: RunState, diverged: Diverged, record: Optional[EpochDone], what: str) -> Text:

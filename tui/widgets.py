@@ -257,6 +257,6 @@ def confusion_text(confusion, cursor, names=DIGIT_NAMES):
                 style += " dim"
             text.append(cell_text, style=style.strip())
         total = counts[true].sum()
-        share = counts[true, true] / total if total else 0.0
-        text.append(f"   {share:7.1%}\n")
+        # A class with no validation digits has no accuracy: a dash, not 0%.
+        text.append(f"   {counts[true, true] / total:7.1%}\n" if total else f"   {'-':>7}\n")
     return text

@@ -141,7 +141,8 @@ class TrainingView(View):
         """The run has ended: draw everything in its final state now."""
         if self.options.show_timing:
             for eta in self.query(".eta").results(Label):
-                eta.update("done" if run.phase is Phase.COMPLETED else "", layout=False)
+                done = run.phase is Phase.COMPLETED and run.end_reason != "early stopped"
+                eta.update("done" if done else "", layout=False)
         self._draw_sparkline()
         self._dirty = True  # the numbers now describe the kept epoch, perhaps not the last
         self.flush()
