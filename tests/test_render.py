@@ -225,3 +225,11 @@ def test_a_chart_of_values_too_far_apart_for_a_float_draws_what_it_can():
     chart = LineChart("val acc", [("val", [1e308, -1e308, 0.5], "magenta", "o")])
     lines = chart.lines(40, 8)  # the span overflows to inf: those points are left out, nothing raises
     assert len(lines) == 8
+
+
+def test_a_narrow_chart_drops_the_both_entry_before_the_best_epochs():
+    chart = LineChart(
+        "loss", [("running", [0.5, 0.7, 0.8], "cyan", "*"), ("val", [0.5, 0.6, 0.9], "magenta", "o")], best_epoch=3
+    )
+    assert chart._header(60).plain == "loss  * running  o val  \u25c6 both  \u250a best 3"
+    assert chart._header(32).plain == "loss * running o val \u250a best 3"

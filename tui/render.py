@@ -242,16 +242,17 @@ class LineChart:
 
     def _header(self, width):
         """The title and the legend, cut to ``width``: the gaps narrow first,
-        then the 'both' entry goes, then the legend is cropped."""
-        entries = [(f"{marker} {name}", style) for name, _, style, marker in self.series]
+        then the 'both' entry goes (the best epoch's mark stays: it is the
+        one that says what the dotted line is), then the legend is cropped."""
+        series = [(f"{marker} {name}", style) for name, _, style, marker in self.series]
+        both = []
         if len(self.series) > 1:
             name, marker, style = self.both
-            entries.append((f"{marker} {name}", style))
-        if self.best_epoch:
-            entries.append((f"{self._best_marker()} best {self.best_epoch}", "green"))
-        for keep, gap in ((len(entries), "  "), (len(entries), " "), (len(self.series), " ")):
+            both = [(f"{marker} {name}", style)]
+        best = [(f"{self._best_marker()} best {self.best_epoch}", "green")] if self.best_epoch else []
+        for entries, gap in ((series + both + best, "  "), (series + both + best, " "), (series + best, " ")):
             header = Text(self.title, style="bold", no_wrap=True, overflow="crop")
-            for entry, style in entries[:keep]:
+            for entry, style in entries:
                 header.append(gap)
                 header.append(entry, style=style)
             if header.cell_len <= width:
