@@ -5,7 +5,7 @@ A front end creates a ``RunRecorder`` once the data is loaded, hands it
 every event the training iterator yields, and calls ``finish`` from its
 error handlers when the run ends without a ``Finished`` event:
 
-    recorder = RunRecorder.create(root, config, source, preset, now)
+    recorder = RunRecorder.create(root, config, source, preset_name, now)
     try:
         for event in train(...):
             recorder.record(event)
@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from .atomic import atomic_write
-from .config import TrainConfig
+from .config import PRESETS, TrainConfig
 from .errors import DigitTuiError
 from .events import Diverged, EpochDone, Event, Finished
 from .inference import Snapshot
@@ -54,27 +54,41 @@ NAME_LIMIT = 100  # characters; a run with many changed settings gets a cut name
 _UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9._+-]")
 # Shorter words for the settings whose field names are long, in run names.
 _NAME_WORDS = {"batch_size": "batch", "val_fraction": "val", "step_every": "every"}
+_NAME_WORDS |= {"elastic_alpha": "alpha", "elastic_sigma": "sigma"}
 
 
-def run_name(config: TrainConfig, base: TrainConfig | None, now: datetime) -> str:
-    """``20261126-0152-lr0.01-dropout0.3``: the start (to the minute) and
-    each setting that differs from ``base``, the preset the run started from.
-    A choice is named by its value alone (``sgd``), a number after its name."""
-    parts = [now.strftime("%Y%m%d-%H%M")]
-    for item in TrainConfig.settings():
-        value = getattr(config, item.name)
-        if base is not None and value != getattr(base, item.name):
-            parts.append(_UNSAFE_IN_NAME.sub("_", _name_part(item.name, item.kind, value)))
+def differing_settings(config: TrainConfig, base: TrainConfig) -> list[str]:
+    """The field names of the settings in which ``config`` differs from ``base``, in their order."""
+    return [item.name for item in TrainConfig.settings() if getattr(config, item.name) != getattr(base, item.name)]
+
+
+def nearest_preset(config: TrainConfig, named: str | None = None) -> str:
+    """The preset ``config`` differs least from: the fewest settings changed.
+    A tie goes to ``named`` (the preset the user started from), else to the
+    first in PRESETS' order. A run is named after it, whichever preset the
+    user picked and then changed most of."""
+    order = sorted(PRESETS, key=lambda name: name != named)  # stable: the named one first, the rest in order
+    return min(order, key=lambda name: len(differing_settings(config, PRESETS[name])))
+
+
+def run_name(config: TrainConfig, now: datetime, named: str | None = None) -> str:
+    """``20261126-0152-default-lr-0.01-dropout-0.3``: the start (to the
+    minute), the nearest preset (``nearest_preset``) and each setting that
+    differs from it, as its name and value."""
+    base = nearest_preset(config, named)
+    parts = [now.strftime("%Y%m%d-%H%M"), base]
+    for name in differing_settings(config, PRESETS[base]):
+        parts.append(_UNSAFE_IN_NAME.sub("_", _name_part(name, getattr(config, name))))
     return "-".join(parts)[:NAME_LIMIT].rstrip("-")
 
 
-def _name_part(name: str, kind: str, value: object) -> str:
-    if kind == "choice":
-        return str(value)
-    if kind == "hidden":
-        return "hidden" + ("x".join(str(size) for size in value) or "none") if isinstance(value, tuple) else name
-    shown = f"{value:g}" if isinstance(value, float) else str(value)
-    return _NAME_WORDS.get(name, name) + shown
+def _name_part(name: str, value: object) -> str:
+    """``lr-0.01``, ``hidden-512x256``, ``hidden-none``, ``augment-affine``."""
+    if isinstance(value, tuple):
+        shown = "x".join(str(size) for size in value) or "none"
+    else:
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{_NAME_WORDS.get(name, name)}-{shown}"
 
 
 class RunRecorder:
@@ -99,16 +113,18 @@ class RunRecorder:
         root: str,
         config: TrainConfig,
         source: str,
-        base: TrainConfig | None,
+        preset_name: str | None,
         now: datetime,
         keep_models: int = DEFAULT_KEEP_MODELS,
         classes: Sequence[str] | None = None,
     ) -> "RunRecorder":
         """Make the run's folder and write its config.json; RunsError (one
-        line) when the runs folder cannot be made or written."""
+        line) when the runs folder cannot be made or written. ``preset_name``:
+        the preset the user started from (it wins a tie for the nearest)."""
+        base = nearest_preset(config, preset_name)
         try:
             os.makedirs(root, exist_ok=True)
-            folder = _new_folder(root, run_name(config, base, now))
+            folder = _new_folder(root, run_name(config, now, base))
         except OSError as error:
             raise RunsError(f"{printable(root)}: cannot record the run ({_reason(error)})") from None
         recorder = cls(root, folder, config, source, keep_models, classes)
@@ -117,6 +133,7 @@ class RunRecorder:
             "name": recorder.name,
             "started": now.astimezone().isoformat(),
             "source": source,
+            "preset": base,  # the one the name is made from, and the comparison's base
             "config": config.to_dict(),
             "pid": os.getpid(),  # with host: tells a run still going from one killed
             "host": socket.gethostname(),
@@ -250,6 +267,7 @@ def _finished_results(event: Finished, last: EpochDone | None) -> dict[str, Any]
     return {
         "epochs": event.epochs_done,
         "final_val_accuracy": last.val_accuracy if last else event.val_accuracy,
+        **_final_epoch(last),
         "kept_epoch": event.kept_epoch,
         "train_seconds": event.train_seconds,
     }
@@ -260,8 +278,17 @@ def _epoch_results(last: EpochDone) -> dict[str, Any]:
     return {
         "epochs": last.epoch - last.partial,
         "final_val_accuracy": last.val_accuracy,
+        **_final_epoch(last),
         "train_seconds": last.elapsed,
     }
+
+
+def _final_epoch(last: EpochDone | None) -> dict[str, Any]:
+    """Which epoch the final accuracy is from: a stop cuts the last epoch
+    short, so it may be one past ``epochs`` (which counts whole ones)."""
+    if last is None:
+        return {}
+    return {"final_epoch": last.epoch, "final_partial": last.partial}
 
 
 def _finite(record: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ Every training run (``digit-tui train``, later the app) gets its own folder
 under ``runs/`` in the data folder, written only by the process that made
 it (``core.run_record``):
 
-    config.json        {"format", "name", "started", "source", "config", "pid", "host"}
+    config.json        {"format", "name", "started", "source", "preset", "config", "pid", "host"}
     metrics.jsonl      one JSON line per epoch, appended and flushed as it ends
     model-best.npz     the weights of the epoch with the best validation accuracy
     model-final.npz    those of the last epoch (both written at the end, pruned in old runs)
@@ -36,6 +36,7 @@ CONFIG_FILE, METRICS_FILE, OUTCOME_FILE, TEST_FILE = "config.json", "metrics.jso
 MODEL_FILES = {"best": "model-best.npz", "final": "model-final.npz"}
 OUTCOMES = ("completed", "stopped", "early stopped", "diverged", "failed", "interrupted")
 DEFAULT_KEEP_MODELS = 20
+AMBIGUOUS_SHOWN = 3  # runs named when a start of a name matches several (the error stays one short line)
 JSON_LIMIT = 1 << 20  # a real config.json is about 1 KB: refuse a file made to fill memory
 METRICS_LIMIT = 64 << 20  # 100,000 epochs at ~300 bytes a line fit, with room
 # The numbers an epoch's line may hold; anything else in a line is dropped.
@@ -70,10 +71,13 @@ class RunInfo:
     started: datetime | None = None
     config: dict[str, Any] | None = None
     source: str | None = None
-    epochs: int | None = None
+    preset: str | None = None  # the preset its name is made from
+    epochs: int | None = None  # whole epochs
     best_epoch: int | None = None
     best_val_accuracy: float | None = None
     final_val_accuracy: float | None = None
+    final_epoch: int | None = None  # the epoch final_val_accuracy is from
+    final_partial: bool = False  # that epoch was cut short by a stop
     test_accuracy: float | None = None
     train_seconds: float | None = None
     models: tuple[str, ...] = ()  # the model files still there: "best", "final"
@@ -166,6 +170,36 @@ def run_folder(root: str, name: str) -> str:
     return folder
 
 
+def find_run(root: str, text: str) -> str:
+    """The name of the run ``text`` names: the whole name, else the only
+    run whose name starts with it (``20261126-0224`` is usually enough).
+    RunsError when no run matches, or when several do (they are named)."""
+    if not _could_be_a_name(text) or os.path.lexists(os.path.join(root, text)):
+        run_folder(root, text)  # refuses a path, a link, a file
+        return text
+    try:
+        entries = [entry for entry in os.scandir(root) if entry.name.startswith(text)]
+        matches = sorted(entry.name for entry in entries if _is_run_entry(entry))
+    except FileNotFoundError:
+        matches = []
+    except OSError as error:
+        raise RunsError(f"{printable(root)}: cannot read the runs folder ({error.strerror or error})") from None
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        shown = printable(text, 80)
+        raise RunsError(f"{shown}: no run's name is or starts with it in {printable(root)} (digit-tui runs lists them)")
+    shown = printable(text, 40)
+    listed = ", ".join(printable(name, 56) for name in matches[:AMBIGUOUS_SHOWN])
+    more = f" and {len(matches) - AMBIGUOUS_SHOWN} more" if len(matches) > AMBIGUOUS_SHOWN else ""
+    raise RunsError(f"{shown}: {len(matches)} runs start with that ({listed}{more}); give more of the name")
+
+
+def _could_be_a_name(text: str) -> bool:
+    """A start of a run's name: no path, nothing hidden, nothing empty."""
+    return bool(text) and not text.startswith(".") and "/" not in text and os.sep not in text and "\0" not in text
+
+
 def read_run(folder: str, name: str) -> RunInfo:
     """What ``folder`` says about its run; never raises for its content."""
     config_data, problem = _read_json(folder, CONFIG_FILE, required=True)
@@ -190,6 +224,7 @@ def read_run(folder: str, name: str) -> RunInfo:
         started=_timestamp(config_data.get("started")) if config_data else None,
         config=config,
         source=_text(config_data.get("source")) if config_data else None,
+        preset=_text(config_data.get("preset")) if config_data else None,
         test_accuracy=finite_number(test_data.get("test_accuracy")) if test_data else None,
         models=tuple(kind for kind, file in MODEL_FILES.items() if os.path.isfile(os.path.join(folder, file))),
         note="; ".join(notes) or None,
@@ -215,17 +250,22 @@ def _outcome_summary(
             "best_epoch": _whole(outcome_data.get("best_epoch")),
             "best_val_accuracy": finite_number(outcome_data.get("best_val_accuracy")),
             "final_val_accuracy": finite_number(outcome_data.get("final_val_accuracy")),
+            "final_epoch": _whole(outcome_data.get("final_epoch")),
+            "final_partial": outcome_data.get("final_partial") is True,
             "train_seconds": finite_number(outcome_data.get("train_seconds")),
         }
     epochs = read_metrics(folder).epochs
-    accuracies = [line["val_accuracy"] for line in epochs if "val_accuracy" in line]
-    best = max(accuracies, default=None)
+    accuracies = [line for line in epochs if "val_accuracy" in line]
+    best = max((line["val_accuracy"] for line in accuracies), default=None)
+    final = accuracies[-1] if accuracies else {}
     return {
         "outcome": "running" if _writer_alive(config_data) else ("unfinished" if config_data else "unknown"),
-        "epochs": len(epochs),
+        "epochs": sum(not line["partial"] for line in epochs),
         "best_epoch": next((line.get("epoch") for line in epochs if line.get("val_accuracy") == best), None),
         "best_val_accuracy": best,
-        "final_val_accuracy": accuracies[-1] if accuracies else None,
+        "final_val_accuracy": final.get("val_accuracy"),
+        "final_epoch": final.get("epoch"),
+        "final_partial": final.get("partial", False),
         "train_seconds": epochs[-1].get("elapsed") if epochs else None,
     }
 

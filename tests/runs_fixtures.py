@@ -11,9 +11,10 @@ from core.run_store import CONFIG_FILE, FORMAT, METRICS_FILE, OUTCOME_FILE, TEST
 START = datetime(2026, 3, 14, 9, 26, tzinfo=timezone.utc)
 
 
-def write_run(root, name, minutes, config, losses, accuracies, outcome="completed", test=None):
+def write_run(root, name, minutes, config, losses, accuracies, outcome="completed", test=None, partial=False):
     """A run ``minutes`` after START whose epochs have these validation
-    losses and accuracies; ``outcome`` None leaves it without outcome.json."""
+    losses and accuracies; ``outcome`` None leaves it without outcome.json;
+    ``partial``: a stop cut its last epoch short."""
     folder = os.path.join(root, name)
     os.makedirs(folder)
     settings = {
@@ -30,15 +31,18 @@ def write_run(root, name, minutes, config, losses, accuracies, outcome="complete
     with open(os.path.join(folder, METRICS_FILE), "w") as stream:
         for epoch, (loss, accuracy) in enumerate(zip(losses, accuracies), start=1):
             line = {"epoch": epoch, "val_loss": loss, "val_accuracy": accuracy, "elapsed": 1.5 * epoch}
+            line["partial"] = partial and epoch == len(losses)
             stream.write(json.dumps(line) + "\n")
     if outcome is not None:
         record = {
             "format": FORMAT,
             "outcome": outcome,
-            "epochs": len(losses),
+            "epochs": len(losses) - partial,
             "best_epoch": accuracies.index(max(accuracies)) + 1,
             "best_val_accuracy": max(accuracies),
             "final_val_accuracy": accuracies[-1],
+            "final_epoch": len(losses),
+            "final_partial": partial,
             "train_seconds": 1.5 * len(losses),
         }
         with open(os.path.join(folder, OUTCOME_FILE), "w") as stream:

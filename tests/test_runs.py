@@ -16,13 +16,16 @@ import pytest
 from helpers import DIVERGING, synthetic_digits
 
 from core import BatchDone, EpochDone, TrainConfig, load_model, train
-from core.run_record import RunRecorder, record_test_accuracy, run_name
+from core.config import APP_PRESET, PRESETS
+from core.control import RunControl
+from core.run_record import RunRecorder, differing_settings, nearest_preset, record_test_accuracy, run_name
 from core.run_store import (
     CONFIG_FILE,
     METRICS_FILE,
     MODEL_FILES,
     OUTCOME_FILE,
     RunsError,
+    find_run,
     list_runs,
     models_to_keep,
     prune_models,
@@ -48,7 +51,7 @@ def events_of(config):
 
 
 def recorded(root, config=QUICK, now=NOW, events=None, **options):
-    recorder = RunRecorder.create(str(root), config, "tiny.csv", TrainConfig(), now, **options)
+    recorder = RunRecorder.create(str(root), config, "tiny.csv", "default", now, **options)
     for event in events if events is not None else events_of(config):
         recorder.record(event)
     return recorder
@@ -61,28 +64,56 @@ def folder_files(folder):
 # ---- names ------------------------------------------------------------------------
 
 
-def test_a_name_is_the_time_and_the_settings_that_differ_from_the_preset():
-    config = TrainConfig(lr=0.01, dropout=0.3)
-    assert run_name(config, TrainConfig(), NOW) == "20261126-0152-lr0.01-dropout0.3"
-    assert run_name(config, None, NOW) == "20261126-0152"
-    assert run_name(TrainConfig(), TrainConfig(), NOW) == "20261126-0152"
-    changed = TrainConfig(hidden=(256, 128), optimizer="sgd", batch_size=32)
-    assert run_name(changed, TrainConfig(), NOW) == "20261126-0152-hidden256x128-sgd-batch32"
-    assert run_name(TrainConfig(hidden=()), TrainConfig(), NOW) == "20261126-0152-hiddennone"
+def test_a_name_is_the_time_the_nearest_preset_and_each_setting_that_differs_as_name_and_value():
+    assert run_name(TrainConfig(lr=0.01, dropout=0.3), NOW) == "20261126-0152-default-lr-0.01-dropout-0.3"
+    assert run_name(TrainConfig(), NOW) == "20261126-0152-default"
+    changed = TrainConfig(optimizer="sgd", batch_size=32, l2=0.0005, val_fraction=0.1)
+    assert run_name(changed, NOW) == "20261126-0152-default-optimizer-sgd-batch-32-l2-0.0005-val-0.1"
+    assert run_name(TrainConfig(hidden=()), NOW) == "20261126-0152-default-hidden-none"
+
+
+def test_a_name_comes_from_the_nearest_preset_not_the_one_started_from():
+    # The try-out: "default" picked in the restart form of an app started
+    # from "best", then augment, keep and patience changed.
+    tuned = PRESETS["default"].with_changes(augment="affine", keep="last", patience=3)
+    assert nearest_preset(tuned, APP_PRESET) == "default"
+    assert run_name(tuned, NOW, APP_PRESET) == "20261126-0152-default-augment-affine-keep-last-patience-3"
+    assert run_name(PRESETS["wide"], NOW, APP_PRESET) == "20261126-0152-wide"
+    wider = PRESETS["wide"].with_changes(hidden=(1024, 512))
+    assert run_name(wider, NOW, "default") == "20261126-0152-wide-hidden-1024x512"
+    for name, config in PRESETS.items():  # each preset is nearest to itself
+        assert nearest_preset(config) == name and run_name(config, NOW) == f"20261126-0152-{name}"
+
+
+def test_a_tie_between_presets_goes_to_the_one_started_from():
+    # deep and best differ in lr, epochs and augment; half way between them:
+    between = PRESETS["deep"].with_changes(lr=PRESETS["best"].lr, augment="shift")
+    assert len(differing_settings(between, PRESETS["deep"])) == len(differing_settings(between, PRESETS["best"])) == 2
+    assert nearest_preset(between, "best") == "best" and nearest_preset(between, "deep") == "deep"
+    assert nearest_preset(between) == "deep"  # none named: the first in PRESETS' order
+    assert nearest_preset(between, "no-such-preset") == "deep"
+
+
+def test_the_base_preset_is_recorded_in_config_json(tmp_path):
+    recorder = RunRecorder.create(str(tmp_path), PRESETS["wide"].with_changes(seed=3), "tiny.csv", "best", NOW)
+    with open(os.path.join(recorder.folder, CONFIG_FILE)) as stream:
+        assert json.load(stream)["preset"] == "wide"
+    assert recorder.name == "20261126-0152-wide-seed-3"
+    assert read_run(recorder.folder, recorder.name).preset == "wide"
 
 
 def test_a_name_with_many_changes_is_cut_and_safe_as_a_folder_name():
     config = TrainConfig(
         hidden=(4096,) * 8, lr=0.0123456, momentum=0.5, batch_size=7, epochs=99, l2=0.5, dropout=0.5, seed=12345
     )
-    name = run_name(config, TrainConfig(), NOW)
+    name = run_name(config, NOW)
     assert len(name) <= 100 and not name.endswith("-")
     assert all(char.isalnum() or char in "._+-" for char in name)
 
 
 def test_two_runs_started_in_the_same_second_get_two_folders(tmp_path):
-    first = RunRecorder.create(str(tmp_path), QUICK, "a", TrainConfig(), NOW)
-    second = RunRecorder.create(str(tmp_path), QUICK, "b", TrainConfig(), NOW)
+    first = RunRecorder.create(str(tmp_path), QUICK, "a", "default", NOW)
+    second = RunRecorder.create(str(tmp_path), QUICK, "b", "default", NOW)
     assert second.name == first.name + "-2"
     assert json.loads((tmp_path / first.name / CONFIG_FILE).read_text())["source"] == "a"
     assert json.loads((tmp_path / second.name / CONFIG_FILE).read_text())["source"] == "b"
@@ -93,7 +124,7 @@ def test_threads_creating_runs_at_once_never_share_a_folder(tmp_path):
 
     def start():
         barrier.wait()
-        names.append(RunRecorder.create(str(tmp_path), QUICK, "x", TrainConfig(), NOW).name)
+        names.append(RunRecorder.create(str(tmp_path), QUICK, "x", "default", NOW).name)
 
     threads = [threading.Thread(target=start) for _ in range(8)]
     for thread in threads:
@@ -108,7 +139,7 @@ def test_processes_creating_runs_at_once_never_share_a_folder(tmp_path):
     code = (
         "import sys; from datetime import datetime, timezone; from core import TrainConfig; "
         "from core.run_record import RunRecorder; "
-        "r = RunRecorder.create(sys.argv[1], TrainConfig(), sys.argv[2], TrainConfig(), "
+        "r = RunRecorder.create(sys.argv[1], TrainConfig(), sys.argv[2], 'default', "
         "datetime(2026, 11, 26, 1, 52, tzinfo=timezone.utc)); print(r.name)"
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -193,6 +224,27 @@ def test_an_interrupted_run_keeps_its_finished_epochs_and_their_models(tmp_path)
     assert read_run(str(tmp_path / recorder.name), recorder.name).outcome == "interrupted"
 
 
+def test_a_run_stopped_mid_epoch_says_its_final_accuracy_is_from_that_part_epoch(tmp_path):
+    control, events = RunControl(), []
+    for event in train(TrainConfig(hidden=(8,), epochs=50, batch_size=16), *split_digits(), control=control):
+        events.append(event)
+        if isinstance(event, BatchDone) and event.epoch == 3 and event.batch == 2:
+            control.stop()  # the next check, after this batch, ends the run in epoch 3
+    recorder = recorded(tmp_path, events=events)
+    info = read_run(str(tmp_path / recorder.name), recorder.name)
+    last = [event for event in events if isinstance(event, EpochDone)][-1]
+    assert last.partial and last.epoch == 3
+    assert (info.outcome, info.epochs, info.final_epoch, info.final_partial) == ("stopped", 2, 3, True)
+    assert info.final_val_accuracy == last.val_accuracy
+    # Still being written (no outcome yet): the same, read from its metrics.
+    live = recorded(tmp_path / "live", events=[event for event in events if isinstance(event, EpochDone)])
+    info = read_run(live.folder, live.name)
+    assert (info.outcome, info.epochs, info.final_epoch, info.final_partial) == ("running", 2, 3, True)
+    completed = recorded(tmp_path / "completed")
+    info = read_run(completed.folder, completed.name)
+    assert (info.epochs, info.final_epoch, info.final_partial) == (3, 3, False)
+
+
 def test_a_run_that_failed_before_any_epoch_has_no_models_and_a_note(tmp_path):
     recorder = recorded(tmp_path, events=[])
     recorder.finish("failed", "DataError: bad row")
@@ -210,7 +262,7 @@ def test_batches_and_other_events_write_nothing(tmp_path):
 
 def test_a_write_that_fails_stops_the_record_not_the_run(tmp_path):
     problems = []
-    recorder = RunRecorder.create(str(tmp_path), QUICK, "x", TrainConfig(), NOW)
+    recorder = RunRecorder.create(str(tmp_path), QUICK, "x", "default", NOW)
     recorder.on_problem = problems.append
     os.rename(tmp_path / recorder.name, tmp_path / "elsewhere")
     (tmp_path / recorder.name).write_text("a file where the folder was")
@@ -224,7 +276,7 @@ def test_a_runs_folder_that_cannot_be_made_is_one_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     with pytest.raises(RunsError, match="cannot record the run"):
-        RunRecorder.create(str(blocker / "runs"), QUICK, "x", TrainConfig(), NOW)
+        RunRecorder.create(str(blocker / "runs"), QUICK, "x", "default", NOW)
 
 
 def test_test_accuracy_is_added_to_a_run(tmp_path):
@@ -321,6 +373,34 @@ def test_a_name_that_is_not_a_run_is_refused(tmp_path, name):
     assert (tmp_path / "outside").is_dir() and (root / "a-link").is_symlink()
 
 
+@pytest.mark.parametrize("name", ["", ".", "..", "../outside", "a/b", ".hidden", "a-link", "a-file", "a-l"])
+def test_find_run_refuses_what_is_not_a_run_even_as_a_start(tmp_path, name):
+    root = tmp_path / "runs"
+    root.mkdir()
+    (tmp_path / "outside").mkdir()
+    os.symlink(tmp_path / "outside", root / "a-link")
+    (root / "a-file").write_text("")
+    (root / ".hidden-run").mkdir()  # being removed: never found
+    with pytest.raises(RunsError):
+        find_run(str(root), name)
+
+
+def test_find_run_takes_a_whole_name_or_a_start_that_only_one_run_has(tmp_path):
+    root = tmp_path / "runs"
+    for name in ("20261126-0224-default", "20261126-0224-default-2", "20261126-0230-wide", "20261127-0101-best"):
+        (root / name).mkdir(parents=True)
+    assert find_run(str(root), "20261126-0224-default") == "20261126-0224-default"  # whole, though a start of another
+    assert find_run(str(root), "20261126-0230") == "20261126-0230-wide"
+    assert find_run(str(root), "20261127") == "20261127-0101-best"
+    with pytest.raises(RunsError, match="2 runs start with") as ambiguous:
+        find_run(str(root), "20261126-0224")
+    assert "20261126-0224-default, 20261126-0224-default-2" in str(ambiguous.value)
+    with pytest.raises(RunsError, match="no run's name is or starts with it"):
+        find_run(str(root), "2025")
+    with pytest.raises(RunsError, match="no run"):
+        find_run(str(tmp_path / "none yet"), "2026")
+
+
 def test_remove_deletes_the_whole_run(tmp_path):
     keep, gone = recorded(tmp_path), recorded(tmp_path)
     remove_run(str(tmp_path), gone.name)
@@ -329,7 +409,7 @@ def test_remove_deletes_the_whole_run(tmp_path):
 
 def test_models_beyond_the_newest_n_runs_are_pruned_metrics_never(tmp_path):
     names = [recorded(tmp_path, now=NOW.replace(day=day), keep_models=100).name for day in (1, 2, 3, 4)]
-    running = RunRecorder.create(str(tmp_path), QUICK, "x", TrainConfig(), NOW.replace(day=1, hour=0))
+    running = RunRecorder.create(str(tmp_path), QUICK, "x", "default", NOW.replace(day=1, hour=0))
     (tmp_path / running.name / MODEL_FILES["final"]).write_text("being written by its run")
     assert prune_models(str(tmp_path), 2) == [names[1], names[0]]
     for name in names:

@@ -45,7 +45,7 @@ def runs_json(capsys):
 def test_train_records_its_run_and_names_it(tiny_csv, capsys):
     summary, _ = train_json(capsys, tiny_csv, "--lr", "0.01")
     name = summary["run"]
-    assert re.fullmatch(r"\d{8}-\d{4}-hidden8-lr0.01-epochs2", name), name  # the settings changed from "default"
+    assert re.fullmatch(r"\d{8}-\d{4}-default-hidden-8-lr-0.01-epochs-2", name), name  # changed from "default"
     folder = Path(runs_folder()) / name
     assert folder.parent.parent == Path(os.environ["DIGIT_TUI_DATA_DIR"])
     info = read_run(str(folder), name)
@@ -201,7 +201,7 @@ def test_runs_lists_newest_first_and_hides_columns_that_never_change(tiny_csv, c
     out = capsys.readouterr().out
     lines = out.splitlines()
     header = lines[0].split()
-    assert header[:3] == ["name", "when", "lr"] and "outcome" in header
+    assert header[:2] == ["name", "outcome"] and header[-2:] == ["when", "lr"]  # the results first
     assert "optimiser" not in header and "architecture" not in header and "test" not in header
     assert "the same in every run: architecture 784-8-10, optimiser adam, augment none" in out
     assert out.index(second) < out.index(first)
@@ -226,7 +226,8 @@ def test_runs_show_prints_settings_and_every_epoch(tiny_csv, capsys):
     name = train_json(capsys, tiny_csv, "--epochs", "3")[0]["run"]
     assert main(["runs", "show", name]) == 0
     out = capsys.readouterr().out
-    assert f"run {name}: completed" in out and "optimizer" in out and '"adam"' in out
+    assert f"run {name}: completed" in out and "optimiser" in out and "adam" in out and '"adam"' not in out
+    assert "batch size" in out and "batch_size" not in out and "preset" in out
     epoch_rows = [line for line in out.splitlines() if line.strip("│ ").split(" ")[0] in ("1", "2", "3")]
     assert len(epoch_rows) == 3
     assert main(["runs", "show", name, "--json"]) == 0
@@ -262,6 +263,70 @@ def test_show_and_rm_refuse_a_name_that_is_not_a_run(tiny_csv, capsys, name):
         assert err.startswith("digit-tui: error: ") and err.count("\n") == 1
     assert len(list_runs(runs_folder())) == 1
     assert Path(os.environ["DIGIT_TUI_DATA_DIR"]).is_dir()
+
+
+def test_show_and_rm_take_a_start_of_a_name_that_only_one_run_has(tiny_csv, capsys, monkeypatch):
+    first = train_json(capsys, tiny_csv, "--lr", "0.01")[0]["run"]
+    second = train_json(capsys, tiny_csv, "--lr", "0.003")[0]["run"]
+    start = os.path.commonprefix([first, second])
+    unique = first[: len(start) + 1]
+    assert main(["runs", "show", unique]) == 0
+    assert f"run {first}: completed" in capsys.readouterr().out
+    assert main(["runs", "show", start]) == 2  # both runs start so: both named, nothing shown
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "2 runs start with" in err and first in err and second in err
+    assert main(["runs", "rm", "--yes", start]) == 2
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdin", Terminal("y\n"))
+    assert main(["runs", "rm", unique]) == 0
+    err = capsys.readouterr().err
+    assert f"delete run {first}," in err and f"deleted run {first}" in err  # asked, naming the whole run
+    assert [info.name for info in list_runs(runs_folder())] == [second]
+
+
+def test_at_80_columns_the_list_keeps_the_results_whole_and_cuts_the_name(capsys, monkeypatch):
+    from runs_fixtures import write_run
+
+    from core import TrainConfig
+
+    names = []
+    for number in range(7):  # the try-out's runs: long names, settings that differ
+        name = f"20261126-02{number:02d}-default-augment-affine-keep-last-patience-{number}"
+        config = TrainConfig(keep="last" if number % 2 else "best", patience=number, lr=0.001 * (number + 1))
+        accuracies = [0.9, 0.95 + number / 1000, 0.94 + number / 1000][: 2 + number % 2]
+        outcome = ("completed", "early stopped")[number % 2]
+        write_run(runs_folder(), name, 10 * number, config, [0.5] * len(accuracies), accuracies, outcome, 0.9412)
+        names.append(name)
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["runs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert all(len(line.rstrip()) <= 80 for line in lines)
+    assert lines[0].split() == ["name", "outcome", "best", "val", "final", "val", "epochs", "time"]
+    rows = lines[2:9]
+    for name, row in zip(reversed(names), rows):  # newest first
+        assert row.startswith(name[:14]) and name not in row and "\u2026" in row  # cut at its end
+        number = int(name[-1])
+        assert ("completed", "early stopped")[number % 2] in row  # whole, never "early stopp..."
+        assert f"{0.94 + number / 1000 if number % 2 else 0.95 + number / 1000:.2%}" in row
+        assert re.search(r"\d\.\d\d s$", row.rstrip())  # the time, on the same line
+    out = "\n".join(lines)
+    assert "the same in every run: architecture 784-10-10" in out and "test 94.12%" in out
+    assert "not shown at this width: when, lr, keep, patience" in out
+
+
+def test_show_says_a_stopped_runs_final_accuracy_is_from_its_part_epoch(tiny_csv, capsys):
+    from runs_fixtures import write_run
+
+    from core import TrainConfig
+
+    accuracies = [0.9, 0.965, 0.963]  # the third epoch cut short by a stop
+    write_run(runs_folder(), "stopped-run", 0, TrainConfig(), [0.5, 0.4, 0.45], accuracies, "stopped", partial=True)
+    assert main(["runs", "show", "stopped"]) == 0
+    out = capsys.readouterr().out
+    assert "epochs 2," in out and "best 96.50% (epoch 2), final 96.30% (epoch 3, stopped part-way)" in out
+    assert main(["runs"]) == 0
+    out = capsys.readouterr().out
+    assert "96.30%*" in out and "* final val from an epoch that a stop cut short" in out
 
 
 class Terminal(io.StringIO):

@@ -11,7 +11,7 @@ import os
 import pytest
 from helpers import settle, wait_until
 from rich.console import Console
-from runs_fixtures import write_fixture_runs
+from runs_fixtures import BASE, write_fixture_runs, write_run
 from textual.widgets import DataTable
 
 from core import TrainConfig
@@ -138,6 +138,87 @@ async def test_a_key_and_a_header_click_sort_and_unknowns_stay_last(tiny_csv, fi
         assert row_names(app) == sorted(row_names(app), reverse=True)
 
 
+LONG_NAME = "20260314-1020-default-augment-affine-keep-last-patience-3"
+
+
+def write_long_run():
+    """A run with a long name whose keep and patience differ from the others',
+    stopped part-way through its last epoch."""
+    config = BASE.with_changes(keep="last", patience=3)
+    write_run(runs_folder(), LONG_NAME, 54, config, [1.0, 0.6, 0.5], [0.7, 0.8, 0.79], "stopped", partial=True)
+
+
+def column_width(app, header):
+    return table(app).columns[header].get_render_width(table(app))
+
+
+async def test_left_and_right_scroll_a_column_at_a_time_home_and_end_go_to_the_ends(tiny_csv, fixture_runs):
+    write_long_run()
+    app = DigitApp(TINY, data_path=tiny_csv)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show_runs(app, pilot, 6)
+        assert table(app).scroll_x == 0 and table(app).max_scroll_x > 0
+        await pilot.press("right")
+        assert table(app).scroll_x == column_width(app, "outcome")  # one whole column, not one cell
+        await pilot.press("right")
+        assert table(app).scroll_x == column_width(app, "outcome") + column_width(app, "best val")
+        await pilot.press("left")
+        assert table(app).scroll_x == column_width(app, "outcome")
+        for _ in range(30):  # the right end is a column's start too (a blank fills the rest)
+            await pilot.press("right")
+        scrolling = [key.value for key in table(app).columns][2:]  # after the marks and the name
+        starts = [sum(column_width(app, header) for header in scrolling[:n]) for n in range(len(scrolling))]
+        assert table(app).scroll_x == table(app).max_scroll_x and table(app).scroll_x in starts
+        headers = [str(column.label).strip() for column in table(app).columns.values()]
+        assert "keep" in headers and "patience" in headers  # they differ between runs: columns too
+        await pilot.press("end")
+        assert table(app).cursor_row == 5
+        await pilot.press("home")
+        assert table(app).cursor_row == 0
+
+
+async def test_the_name_takes_the_room_there_is_at_every_size(tiny_csv, fixture_runs):
+    write_long_run()
+    app = DigitApp(TINY, data_path=tiny_csv)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show_runs(app, pilot, 6)
+        narrow = column_width(app, "name")
+        assert "..." in cell(app, LONG_NAME, "name") and narrow < len(LONG_NAME)
+        results = ("mark", "name", "outcome", "best val", "final val", "test", "epochs", "time")
+        assert sum(column_width(app, header) for header in results) <= table(app).size.width
+        await pilot.resize_terminal(120, 40)
+        await wait_until(pilot, lambda: column_width(app, "name") > narrow)
+        assert cell(app, LONG_NAME, "name") == LONG_NAME  # the whole name, at 120 columns
+
+
+async def test_columns_made_while_the_view_is_hidden_fit_their_content(tiny_csv, fixture_runs):
+    write_long_run()
+    app = DigitApp(TINY, data_path=tiny_csv)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show_runs(app, pilot, 6)
+        await pilot.press("t")
+        await pilot.pause()
+        view = app.query_one(RunsView)
+        assert not view.is_on_screen
+        view._rebuild()  # as a run that ends while another view is in front makes it
+        for key, column in table(app).columns.items():
+            cells = [str(text) for text in table(app).get_column(key)]
+            assert column.get_render_width(table(app)) >= max(len(text) for text in cells), key.value
+        assert column_width(app, "name") >= 14
+
+
+async def test_the_line_under_the_table_wraps_and_explains_a_part_epoch(tiny_csv, fixture_runs):
+    write_long_run()
+    app = DigitApp(TINY, data_path=tiny_csv)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show_runs(app, pilot, 6)
+        await highlight(app, pilot, LONG_NAME)
+        assert cell(app, LONG_NAME, "final val") == "79.00%*"
+        info = app.query_one("#runs-info")
+        assert info.size.height >= 2 and "final 79.00% is from epoch 3, stopped part-way" in info_line(app)
+        assert "the same in every run: architecture 784-16-10, augment none" in info_line(app)
+
+
 # ---- selecting, the chart ------------------------------------------------------------------
 
 
@@ -196,13 +277,43 @@ async def test_compare_shows_the_settings_that_differ_first(tiny_csv, fixture_ru
         await highlight(app, pilot, "20260314-1003-sgd")
         await pilot.press("v")
         assert isinstance(app.screen, CompareScreen)
-        assert {app.screen.first.name, app.screen.second.name} == {"20260314-0926-lr0.01", "20260314-1003-sgd"}
-        console = Console(width=100, record=True, file=io.StringIO())
-        console.print(comparison_table(app.screen.first, app.screen.second))
-        shown = console.export_text()
-        assert shown.index("optimizer") < shown.index("dropout") and shown.index("lr ") < shown.index("dropout")
+        left, right = app.screen.left, app.screen.right
+        assert (left.run.name, left.role) == ("20260314-0926-lr0.01", "baseline")  # the baseline on the left
+        assert (right.run.name, right.role) == ("20260314-1003-sgd", "cursor")
+        shown = screen_text(app)
+        assert shown.index("baseline") < shown.index("cursor")
+        assert "20260314-0926-lr0.01" in shown and "20260314-1003-sgd" in shown
+        assert shown.index("optimiser") < shown.index("dropout")
+        assert shown.index("learning rate") < shown.index("dropout")
+        assert "batch size" in shown and "hidden layers" in shown and "batch_size" not in shown and '"' not in shown
         await pilot.press("escape")
         assert not isinstance(app.screen, CompareScreen)
+        # No baseline: the older run on the left, wherever the cursor is.
+        await highlight(app, pilot, "20260314-0926-lr0.01")
+        await pilot.press("*")  # unpinned, still selected
+        for cursor in ("20260314-0941-lr0.003", "20260314-1003-sgd"):
+            await highlight(app, pilot, cursor)
+            await pilot.press("v")
+            left, right = app.screen.left, app.screen.right
+            assert (left.run.name, left.role, right.run.name, right.role) == (
+                "20260314-0926-lr0.01",
+                "selected",
+                cursor,
+                "cursor",
+            )
+            await pilot.press("escape")
+        await highlight(app, pilot, "20260314-0926-lr0.01")  # the next row has no start time: it goes right
+        await pilot.press("v")
+        assert (app.screen.left.run.name, app.screen.right.run.name) == ("20260314-0926-lr0.01", "half-written")
+        assert app.screen.right.role == "next row"
+
+
+def screen_text(app):
+    """The comparison's table as the dialog draws it, at its width."""
+    widget = app.screen.query_one("#compare-table")
+    console = Console(width=widget.size.width, record=True, file=io.StringIO())
+    console.print(comparison_table(widget.left, widget.right, widget.size.width, widget.ascii_only))
+    return console.export_text()
 
 
 # ---- open and delete -------------------------------------------------------------------------

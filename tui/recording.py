@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 
-from core.config import TrainConfig, preset
+from core.config import TrainConfig
 from core.errors import DigitTuiError
 from core.events import Event, Finished
 from core.run_record import RunRecorder, record_test_accuracy
@@ -45,7 +45,9 @@ def start_recording(
     on_problem: Callable[[str], None] = warn,
 ) -> RunRecorder | None:
     """A recorder for this run, or None when recording is off or impossible
-    (then ``on_problem`` is told why, in one line)."""
+    (then ``on_problem`` is told why, in one line). The run is named after
+    the preset nearest to ``config``; ``preset_name``, the one the user
+    started from, wins a tie."""
     if not recording_enabled(no_record, os.environ):
         return None
     try:
@@ -54,7 +56,7 @@ def start_recording(
         on_problem(f"{error}; keeping the models of the last {DEFAULT_KEEP_MODELS} runs")
         keep = DEFAULT_KEEP_MODELS
     try:
-        recorder = RunRecorder.create(runs_folder(), config, source, preset(preset_name), datetime.now(), keep, classes)
+        recorder = RunRecorder.create(runs_folder(), config, source, preset_name, datetime.now(), keep, classes)
     except RunsError as error:
         on_problem(f"{error}; this run is not recorded")
         return None

@@ -11,7 +11,7 @@ from core.text import printable
 
 from .dialogs import ConfirmScreen
 from .recording import runs_folder
-from .runs_compare import CompareScreen
+from .runs_compare import CompareScreen, Side
 
 if TYPE_CHECKING:
     from .views.runs import RunsView
@@ -45,15 +45,17 @@ def compare_runs(view: "RunsView") -> None:
     if first is None:
         return
     by_name = {info.name: info for info in rows}
-    others = [name for name in [view.baseline, *(info.name for info in rows if info.name in view.selected)] if name]
-    second = next((by_name[name] for name in others if name != first.name and name in by_name), None)
+    others = [(view.baseline, "baseline")] if view.baseline else []
+    others += [(info.name, "selected") for info in rows if info.name in view.selected]
+    second = next((Side(by_name[name], role) for name, role in others if name != first.name and name in by_name), None)
     if second is None and len(rows) > 1:
         index = rows.index(first)
-        second = rows[index + 1] if index + 1 < len(rows) else rows[index - 1]
+        second = Side(rows[index + 1], "next row") if index + 1 < len(rows) else Side(rows[index - 1], "row above")
     if second is None:
         view.app.notify("There is no other run to compare with.", markup=False)
         return
-    view.app.push_screen(CompareScreen(first, second))
+    role = "baseline" if first.name == view.baseline else "cursor"
+    view.app.push_screen(CompareScreen(Side(first, role), second, view.options.ascii_only))
 
 
 def delete_run(view: "RunsView") -> None:

@@ -15,10 +15,20 @@ import sys
 from typing import Any
 
 from core.errors import DigitTuiError
-from core.run_store import RunInfo, list_runs, read_metrics, read_run, remove_run, run_folder
+from core.run_store import RunInfo, find_run, list_runs, read_metrics, read_run, remove_run, run_folder
 from core.text import printable
 
-from .runs_table import decimal, duration, percent, varying_columns, whole
+from .runs_table import (
+    PARTIAL_MARK,
+    decimal,
+    duration,
+    fit_columns,
+    partial_note,
+    percent,
+    setting_rows,
+    varying_columns,
+    whole,
+)
 
 PIPED_WIDTH = 160
 
@@ -33,10 +43,14 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     runs.add_argument("--json", action="store_true", help="print the list as one JSON array")
     actions = runs.add_subparsers(dest="runs_action", metavar="ACTION", parser_class=type(runs))
     show = actions.add_parser("show", help="a run's settings and per-epoch metrics")
-    show.add_argument("run", metavar="RUN", help="a name from digit-tui runs")
+    show.add_argument(
+        "run", metavar="RUN", help="a name from digit-tui runs, or a start of one that no other run shares"
+    )
     show.add_argument("--json", dest="show_json", action="store_true", help="print one JSON object")
     remove = actions.add_parser("rm", help="delete a run: its settings, metrics and models (asks first)")
-    remove.add_argument("run", metavar="RUN", help="a name from digit-tui runs")
+    remove.add_argument(
+        "run", metavar="RUN", help="a name from digit-tui runs, or a start of one (it asks naming the run)"
+    )
     remove.add_argument("--yes", "-y", action="store_true", help="do not ask (needed without a terminal)")
     parser: argparse.ArgumentParser = runs
     return parser
@@ -65,33 +79,48 @@ def _list(root: str, as_json: bool) -> int:
         if not runs:
             console.print(_text(f"no runs recorded yet (they are kept in {printable(root, 200)})"))
             return 0
-        console.print(_runs_table(runs))
+        console.print(_runs_table(runs, console.width))
         for info in runs:
             if info.note:
                 console.print(_text(f"{printable(info.name, 80)}: {printable(info.note, 240)}"), style="yellow")
     return 0
 
 
-def _runs_table(runs: list[RunInfo]) -> Any:
+def _runs_table(runs: list[RunInfo], width: int) -> Any:
+    """The runs in ``width`` columns: the results whole, the name cut at its
+    end (its start names the run to show and rm), the other columns as long
+    as they fit; under it, what is the same in every run and what was left out."""
     from rich import box
+    from rich.cells import cell_len
     from rich.table import Table
 
-    shown, same = varying_columns(runs)
-    caption = _text(f"the same in every run: {', '.join(same)}") if same else None
-    # Narrow: one space between columns, so that the usual ones fit 80 columns.
+    varying, same = varying_columns(runs)
+    fit = fit_columns(varying, runs, width, measure=cell_len)
+    lines = [f"the same in every run: {', '.join(same)}"] if same else []
+    if fit.left_out:
+        lines.append(f"not shown at this width: {', '.join(fit.left_out)} (--json has every field)")
+    if any(info.final_partial for info in runs if info.final_val_accuracy is not None):
+        lines.append(f"{PARTIAL_MARK} final val from an epoch that a stop cut short (digit-tui runs show says which)")
+    caption = _text("\n".join(lines)) if lines else None
+    # Narrow: one space between columns, so that the results fit 80 columns.
     table = Table(caption=caption, caption_justify="left", box=box.SIMPLE_HEAD, padding=0, show_edge=False)
-    for column in shown:  # name and outcome are never squeezed: they matter most
+    for column in fit.columns:
         table.add_column(
-            column.header, justify="right" if column.right else "left", no_wrap=column.header in ("name", "outcome")
+            column.header,
+            justify="right" if column.right else "left",
+            width=fit.widths[column.header],
+            no_wrap=True,
+            overflow="ellipsis",
         )
     for info in runs:
-        table.add_row(*(_text(column.text(info)) for column in shown))
+        table.add_row(*(_text(column.text(info)) for column in fit.columns))
     return table
 
 
-def _show(root: str, name: str, as_json: bool) -> int:
+def _show(root: str, text: str, as_json: bool) -> int:
     from .cli import writing_stdout
 
+    name = find_run(root, text)
     folder = run_folder(root, name)
     info = read_run(folder, name)
     metrics = read_metrics(folder)
@@ -104,23 +133,18 @@ def _show(root: str, name: str, as_json: bool) -> int:
             console.print(_text(line))
         if metrics.unreadable:
             console.print(_text(f"{metrics.unreadable} metrics line(s) could not be read (torn or edited)"))
-        console.print(_settings_table(info.config) if info.config else _text("settings unknown"))
+        console.print(_settings_table(info) if info.config else _text("settings unknown"))
         console.print(_metrics_table(metrics.epochs) if metrics.epochs else _text("no epoch recorded"))
     return 0
 
 
 def _summary_lines(info: RunInfo) -> list[str]:
-    best = (
-        f"{percent(info.best_val_accuracy)} (epoch {whole(info.best_epoch)})"
-        if info.best_val_accuracy is not None
-        else ""
-    )
     lines = [
         f"run {printable(info.name, 120)}: {info.outcome}",
         f"started {info.started.strftime('%Y-%m-%d %H:%M:%S') if info.started else 'unknown'}",
         f"data {printable(info.source or 'unknown', 200)}",
         f"epochs {whole(info.epochs) or 'unknown'}, training time {duration(info.train_seconds) or 'unknown'}",
-        f"validation accuracy: best {best or 'unknown'}, final {percent(info.final_val_accuracy) or 'unknown'}",
+        f"validation accuracy: best {_best(info)}, final {_final(info)}",
         f"models kept: {', '.join(info.models) or 'none'} in {printable(info.folder, 200)}",
     ]
     if info.test_accuracy is not None:
@@ -130,14 +154,32 @@ def _summary_lines(info: RunInfo) -> list[str]:
     return lines
 
 
-def _settings_table(config: dict[str, Any]) -> Any:
+def _best(info: RunInfo) -> str:
+    if info.best_val_accuracy is None:
+        return "unknown"
+    return f"{percent(info.best_val_accuracy)} (epoch {whole(info.best_epoch) or '?'})"
+
+
+def _final(info: RunInfo) -> str:
+    """'96.30% (epoch 14)'; a stopped run's last epoch was cut short, which
+    is said, or 'epochs 14 ... final' from epoch 15 would read as a mistake."""
+    if info.final_val_accuracy is None:
+        return "unknown"
+    if info.final_epoch is None:
+        return percent(info.final_val_accuracy)
+    part = ", stopped part-way" if partial_note(info) else ""
+    return f"{percent(info.final_val_accuracy)} (epoch {info.final_epoch}{part})"
+
+
+def _settings_table(info: RunInfo) -> Any:
+    """Each setting as the settings form shows it: its label and value."""
     from rich.table import Table
 
     table = Table(title="settings")
     table.add_column("setting")
     table.add_column("value")
-    for key, value in config.items():
-        table.add_row(_text(printable(key, 40)), _text(printable(json.dumps(value), 80)))
+    for label, value, _, _ in setting_rows(info, info):
+        table.add_row(_text(label), _text(value))
     return table
 
 
@@ -162,9 +204,9 @@ def _metrics_table(epochs: list[dict[str, Any]]) -> Any:
     return table
 
 
-def _remove(root: str, name: str, yes: bool) -> int:
-    run_folder(root, name)  # a name that is no run is refused before asking
-    shown = printable(name, 120)
+def _remove(root: str, text: str, yes: bool) -> int:
+    name = find_run(root, text)  # a name that is no run is refused before asking
+    shown = printable(name, 120)  # the whole name, whatever start of it was typed
     if not yes:
         if not _is_terminal(sys.stdin):
             raise DigitTuiError(f"runs rm {shown}: no terminal to ask for confirmation; add --yes to delete it")

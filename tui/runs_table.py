@@ -13,13 +13,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from core.config import TrainConfig
 from core.events import EpochDone
 from core.run_store import RunInfo
+from core.settings import Setting
 from core.text import printable
 
 CELL_LIMIT = 60  # characters of one cell (a hand-edited setting can be long)
+NAME_LIMIT = 120  # characters of a name cell: a whole name (at most 100, plus "-2")
 # Always shown: a run without them cannot be told apart or judged.
 FIXED_COLUMNS = ("name", "when", "outcome")
+# The results come first, after the name: they are what a table of runs is
+# read for, and at 80 columns they fit beside a name cut short. The time the
+# run started is also the start of its name; the settings follow.
+RESULT_COLUMNS = ("name", "outcome", "best val", "final val", "test", "epochs", "time")
+PARTIAL_MARK = "*"  # after a final accuracy from an epoch that a stop cut short
 
 
 @dataclass(frozen=True)
@@ -28,15 +36,18 @@ class Column:
 
     ``sort_key`` gives a value of one type for every run that has one, None
     for a run that does not (those sort last, whichever the direction).
-    ``right``: a number, right-aligned, and sorted high first by default."""
+    ``right``: a number, right-aligned, and sorted high first by default.
+    ``quiet``: a setting seldom changed, shown only when runs differ in it
+    (never named among those the same in every run, which would be long)."""
 
     header: str
     cell: Callable[[RunInfo], str]
     sort_key: Callable[[RunInfo], Any]
     right: bool = False
+    quiet: bool = False
 
     def text(self, info: RunInfo) -> str:
-        return printable(self.cell(info), CELL_LIMIT)
+        return printable(self.cell(info), NAME_LIMIT if self.header == "name" else CELL_LIMIT)
 
     @property
     def high_first(self) -> bool:
@@ -97,25 +108,64 @@ def duration(seconds: object) -> str:
 
 
 def when(info: RunInfo) -> str:
-    return info.started.strftime("%d %b %Y %H:%M") if info.started else ""
+    """'11-26 02:24': short enough never to wrap (the year is in the name and in ``runs show``)."""
+    return info.started.strftime("%m-%d %H:%M") if info.started else ""
+
+
+def final_accuracy(info: RunInfo) -> str:
+    """The final validation accuracy, marked when a stop cut its epoch short."""
+    shown = percent(info.final_val_accuracy)
+    return shown + PARTIAL_MARK if shown and info.final_partial else shown
+
+
+def partial_note(info: RunInfo) -> str | None:
+    """Why a stopped run's final accuracy is from one epoch more than it
+    counts (``epochs`` counts whole epochs; the last was cut short)."""
+    if not info.final_partial or info.final_val_accuracy is None:
+        return None
+    epoch = f"epoch {info.final_epoch}" if info.final_epoch is not None else "the last epoch"
+    return f"final {percent(info.final_val_accuracy)} is from {epoch}, stopped part-way"
+
+
+# Headers for the settings whose labels are long or taken (epochs: the epochs run).
+_SETTING_HEADERS = {
+    "optimizer": "optimiser",
+    "lr": "lr",
+    "batch_size": "batch",
+    "epochs": "max epochs",
+    "schedule": "schedule",
+    "gamma": "gamma",
+    "augment": "augment",
+    "elastic_alpha": "alpha",
+    "elastic_sigma": "sigma",
+    "val_fraction": "val share",
+}
+# The settings named under the table when every run has the same value.
+_HEADLINE_SETTINGS = ("optimizer", "lr", "augment")
+
+
+def _setting_column(item: Setting) -> Column:
+    """A column of one training setting (other than the hidden layers)."""
+    key = item.name
+    missing = "none" if key == "augment" else ""  # runs recorded before augmentation existed
+    number = item.kind in ("int", "float")
+    return Column(
+        _SETTING_HEADERS.get(key, item.label),
+        lambda info: _setting(info, key, missing) if info.config else "",
+        (lambda info: _number_setting(info, key)) if number else (lambda info: _text_setting(info, key) or None),
+        right=number,
+        quiet=key not in _HEADLINE_SETTINGS,
+    )
 
 
 COLUMNS: tuple[Column, ...] = (
     Column("name", lambda info: info.name, lambda info: info.name),
     Column("when", when, lambda info: info.started.timestamp() if info.started else None),
     Column("architecture", _architecture, _hidden),
-    Column("optimiser", lambda info: _setting(info, "optimizer"), lambda info: _text_setting(info, "optimizer")),
-    Column("lr", lambda info: _setting(info, "lr"), lambda info: _number_setting(info, "lr"), right=True),
-    Column(
-        "augment",
-        lambda info: _setting(info, "augment", missing="none") if info.config else "",
-        lambda info: _setting(info, "augment", missing="none") if info.config else None,
-    ),
+    *(_setting_column(item) for item in TrainConfig.settings() if item.kind != "hidden"),
     Column("epochs", lambda info: whole(info.epochs), lambda info: info.epochs, right=True),
     Column("best val", lambda info: percent(info.best_val_accuracy), lambda info: info.best_val_accuracy, right=True),
-    Column(
-        "final val", lambda info: percent(info.final_val_accuracy), lambda info: info.final_val_accuracy, right=True
-    ),
+    Column("final val", final_accuracy, lambda info: info.final_val_accuracy, right=True),
     Column("test", lambda info: percent(info.test_accuracy), lambda info: info.test_accuracy, right=True),
     Column("time", lambda info: duration(info.train_seconds), lambda info: info.train_seconds, right=True),
     Column("outcome", lambda info: info.outcome, lambda info: info.outcome),
@@ -127,7 +177,8 @@ def varying_columns(runs: Sequence[RunInfo]) -> tuple[list[Column], list[str]]:
     """The columns worth showing for ``runs``, and 'header value' for each
     left out because every run has the same value. A column nobody knows (a
     test accuracy never measured) is left out too; name, when and outcome
-    always stay. One run shows all that it knows. A run whose folder has a
+    always stay; a quiet column only shows where runs differ in it. One run
+    shows all that it knows but the quiet settings. A run whose folder has a
     note counts only for the values it has."""
     shown, same = [], []
     for column in COLUMNS:
@@ -140,11 +191,82 @@ def varying_columns(runs: Sequence[RunInfo]) -> tuple[list[Column], list[str]]:
         # A blank from a run with a note (a half-written folder) says nothing:
         # it does not make a column that is the same in every other run differ.
         values = {text for text, note in texts if text or note is None}
+        if column.quiet and len({text for text, _ in texts if text}) < 2:
+            continue  # a blank (a run recorded before the setting existed) is no difference
         if len(runs) > 1 and len(values) == 1:
             same.append(f"{column.header} {next(iter(values))}")
             continue
         shown.append(column)
     return shown, same
+
+
+def display_order(columns: Sequence[Column]) -> list[Column]:
+    """``columns`` with RESULT_COLUMNS' first, then the rest in their own order."""
+    first = [column for header in RESULT_COLUMNS for column in columns if column.header == header]
+    return first + [column for column in columns if column not in first]
+
+
+def natural_widths(columns: Sequence[Column], runs: Sequence[RunInfo], measure: Callable[[str], int]) -> dict[str, int]:
+    """Each column's width in cells: its widest cell or its header. The
+    front end's ``measure`` counts cells (a wide character takes two)."""
+    return {
+        column.header: max([measure(column.header), *(measure(column.text(info)) for info in runs)])
+        for column in columns
+    }
+
+
+NAME_SHORT = 14  # a name's start: its date and time, enough to tell runs apart (and to name one)
+NAME_GOOD = 28  # with the preset it started from and a change or two
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The columns that fit a width, in display order, their widths, and the
+    headers left out for want of room."""
+
+    columns: list[Column]
+    widths: dict[str, int]
+    left_out: list[str]
+
+
+def fit_columns(
+    columns: Sequence[Column], runs: Sequence[RunInfo], width: int, measure: Callable[[str], int] = len, gap: int = 1
+) -> Fit:
+    """The columns to show in ``width`` cells (``gap`` between two), each as
+    wide as its content (``fit_widths``)."""
+    ordered = display_order(columns)
+    return fit_widths(ordered, natural_widths(ordered, runs, measure), width, gap)
+
+
+def fit_widths(
+    ordered: Sequence[Column], natural: dict[str, int], width: int, gap: int = 1, name_first: int = NAME_GOOD
+) -> Fit:
+    """The columns of ``ordered`` (display order) that fit ``width`` cells,
+    given each one's ``natural`` width: first the results, whole, beside
+    the start of the name; then up to ``name_first`` cells of the name; then
+    the others in order (when, the settings) as long as each fits whole, up
+    to the first that does not; the rest of the room goes to the name. Dates
+    and numbers are never wrapped or cut: a column that does not fit is left out."""
+    widths = dict(natural)
+    full_name = widths.get("name", 0)
+    widths["name"] = min(full_name, NAME_SHORT)
+    kept = [column for column in ordered if column.header in RESULT_COLUMNS]
+
+    def room() -> int:
+        return width - sum(widths[column.header] for column in kept) - gap * (len(kept) - 1)
+
+    widths["name"] += max(0, min(min(full_name, name_first) - widths["name"], room()))
+    left_out: list[str] = []
+    for column in ordered:
+        if column in kept:
+            continue
+        if not left_out and widths[column.header] + gap <= room():
+            kept.append(column)
+        else:  # the first that does not fit, and every one after it: the table reads in order
+            left_out.append(column.header)
+    widths["name"] += max(0, min(full_name - widths["name"], room()))
+    shown = [column for column in ordered if column in kept]
+    return Fit(shown, {column.header: widths[column.header] for column in shown}, left_out)
 
 
 def sorted_runs(runs: Sequence[RunInfo], column: Column, high_first: bool) -> list[RunInfo]:
@@ -167,28 +289,65 @@ def live_info(info: RunInfo, history: Sequence[EpochDone]) -> RunInfo:
         best_epoch=last.best_epoch,
         best_val_accuracy=last.best_val_accuracy,
         final_val_accuracy=last.val_accuracy,
+        final_epoch=last.epoch,
+        final_partial=last.partial,
         train_seconds=last.elapsed,
     )
 
 
 def setting_rows(first: RunInfo, second: RunInfo) -> list[tuple[str, str, str, bool]]:
     """(setting, the first's value, the second's, whether they differ) for
-    every setting either run has and the data they were trained on; those
-    that differ first, each group in the settings' order."""
+    the data both were trained on, the preset each is named after, and every
+    setting either run has, as the settings form shows it ("batch size",
+    "256,128"); those that differ first, each group in the settings' order.
+    A key this digit-tui does not know (a newer one's, an edited file's) is
+    shown as it is in the file."""
     one, two = first.config or {}, second.config or {}
-    keys = list(one) + [key for key in two if key not in one]
-    sources = (printable(first.source or "", CELL_LIMIT), printable(second.source or "", CELL_LIMIT))
-    rows = [("data", *sources, first.source != second.source)]
-    for key in keys:
-        differ = one.get(key, _MISSING) != two.get(key, _MISSING)
-        rows.append((printable(key, 40), _value_text(one, key), _value_text(two, key), differ))
+    rows = [_row("data", first.source, second.source), _row("preset", first.preset, second.preset)]
+    known = {item.name: item for item in TrainConfig.settings()}
+    for item in known.values():
+        if item.name in one or item.name in two:
+            rows.append(_setting_row(item, one, two))
+    for key in list(one) + [key for key in two if key not in one]:
+        if key not in known:
+            rows.append(_setting_row(None, one, two, key))
+    rows = [row for row in rows if row[1] or row[2]]  # neither run knows it: nothing to say
     return [row for row in rows if row[3]] + [row for row in rows if not row[3]]
+
+
+def _row(label: str, one: str | None, two: str | None) -> tuple[str, str, str, bool]:
+    return (label, printable(one or "", CELL_LIMIT), printable(two or "", CELL_LIMIT), one != two)
+
+
+def _setting_row(
+    item: Setting | None, one: dict[str, Any], two: dict[str, Any], key: str = ""
+) -> tuple[str, str, str, bool]:
+    key = item.name if item is not None else key
+    differ = one.get(key, _MISSING) != two.get(key, _MISSING)
+    label = item.label if item is not None else printable(key, 40)
+    return (label, _value_text(item, one, key), _value_text(item, two, key), differ)
 
 
 _MISSING = object()
 
 
-def _value_text(config: dict[str, Any], key: str) -> str:
+def _value_text(item: Setting | None, config: dict[str, Any], key: str) -> str:
+    """The value as the settings form shows it, when it is of the setting's
+    kind; anything else (an edited file) as its JSON."""
     if key not in config:
         return ""
-    return printable(json.dumps(config[key]), CELL_LIMIT)
+    value = config[key]
+    if item is not None and _of_kind(item, value):
+        try:
+            return printable(item.format(tuple(value) if item.kind == "hidden" else value), CELL_LIMIT)
+        except OverflowError:  # a whole number with hundreds of digits, as a float
+            pass
+    return printable(json.dumps(value), CELL_LIMIT)
+
+
+def _of_kind(item: Setting, value: object) -> bool:
+    if item.kind == "hidden":
+        return isinstance(value, list) and all(type(size) is int for size in value)
+    if item.kind == "choice":
+        return isinstance(value, str)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -12,6 +12,7 @@ deleting always asks first.
 import math
 import os
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -27,15 +28,18 @@ from ..recording import runs_folder
 from ..run_state import RunState
 from ..runs_actions import compare_runs, delete_run, open_run
 from ..runs_chart import BASELINE_MARKER, Curve, Look, looks
-from ..runs_table import BY_HEADER, Column, live_info, sorted_runs, varying_columns
+from ..runs_table import BY_HEADER, Column, display_order, live_info, partial_note, sorted_runs, varying_columns
 from ..runs_widgets import (
+    FILLER_COLUMN,
+    FIXED,
     MARK_COLUMN,
-    NAME_WIDTH,
+    MARK_WIDTH,
     OPEN_TOOLTIP,
     SORT_ARROWS,
     RunsChartWidget,
     RunsTable,
-    in_view_order,
+    filler_width,
+    view_widths,
 )
 from .base import View
 
@@ -65,7 +69,7 @@ class RunsView(View):
     DEFAULT_CSS = """
     RunsView { padding: 0 1; }
     #runs-table { height: 1fr; min-height: 4; }
-    #runs-info { height: 1; width: 1fr; }
+    #runs-info { height: auto; max-height: 3; width: 1fr; }
     #runs-chart { height: 45%; min-height: 9; }
     """
 
@@ -95,6 +99,8 @@ class RunsView(View):
         self._run: RunState | None = None  # the app's, from its first change
         self._live_dirty = False
         self._columns: list[str] = []  # the headers the table shows now
+        self._widths: dict[str, int] = {}  # and their widths
+        self._room = 0  # the table's width they were made for
         self.rows: list[RunInfo] = []  # the table's rows, in its order (the current run's as the app knows it)
         self._same: list[str] = []  # 'header value' of each column left out, the same in every run
         self._marked: set[str] = set()  # the runs whose first cell shows a look
@@ -102,7 +108,7 @@ class RunsView(View):
 
     def compose(self) -> ComposeResult:
         # No padding: each cell starts with its own blank, one between columns, not two.
-        yield RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True, cell_padding=0)
+        yield RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True, cell_padding=0, fixed_columns=FIXED)
         yield Label("", id="runs-info", markup=False)
         yield RunsChartWidget(self.options.ascii_only, id="runs-chart")
 
@@ -124,6 +130,25 @@ class RunsView(View):
 
     def on_show(self) -> None:
         self.reload()
+
+    def on_resize(self) -> None:
+        """The name column takes the room there is: made again for a new width
+        (after the layout, when the table has its own)."""
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        if self.loaded and self.is_on_screen and self._table_room(len(self.rows)) != self._room:
+            self._rebuild()
+
+    def _table_room(self, rows: int) -> int:
+        """The cells the table's columns may take: its width, less a scroll
+        bar when the rows overflow; while the view is hidden (no size yet),
+        the screen's width less the view's padding."""
+        table = self.query_one(RunsTable)
+        if not table.size.width:
+            return max(self.app.size.width - 2, 0)
+        bar = table.styles.scrollbar_size_vertical if rows + 1 > table.size.height else 0
+        return table.size.width - bar
 
     @property
     def live_name(self) -> str | None:
@@ -186,24 +211,43 @@ class RunsView(View):
         highlighted = self.highlighted_name
         rows = self.table_runs()
         varying, self._same = varying_columns(rows)
-        shown = in_view_order(varying)
+        shown = display_order(varying)
         if self.sort[0] not in [column.header for column in shown]:
             self.sort = ("when", True)  # its column went (every run now has the same value)
             rows = self.table_runs()
         self.rows = rows
         table.clear(columns=True)
-        table.add_column(" ", key=MARK_COLUMN, width=2)
-        for column in shown:
-            table.add_column(self._heading(column), key=column.header)
-        self._columns = [column.header for column in shown]
+        filler = self._add_columns(table, shown)
         marks = self._marks()
         self._marked = set(marks)
         for info in rows:
-            table.add_row(marks.get(info.name, self._mark(info, None)), *self._cells(info, shown), key=info.name)
+            mark = marks.get(info.name, self._mark(info, None))
+            table.add_row(mark, *self._cells(info, shown), *([Text("")] if filler else []), key=info.name)
         names = [info.name for info in rows]
         if highlighted in names:
             table.move_cursor(row=names.index(highlighted), animate=False)
         self._draw_info()
+
+    def _add_columns(self, table: RunsTable, shown: list[Column]) -> int:
+        """The marks' column, then ``shown`` (the name first), then a blank
+        filler when one is needed (``filler_width``); returns its width.
+        Widths come from the content, never measured by the table: it
+        measures with the screen it is on, and a table filled while hidden
+        was squeezed."""
+        self._room = self._table_room(len(self.rows))
+        headings = {column.header: self._heading(column) for column in shown}
+        self._widths = view_widths(shown, self.rows, {h: text.plain for h, text in headings.items()}, self._room)
+        table.add_column(" ", key=MARK_COLUMN, width=MARK_WIDTH)
+        for column in shown:
+            table.add_column(headings[column.header], key=column.header, width=self._widths[column.header])
+        self._columns = [column.header for column in shown]
+        scrolling = [self._widths[header] for header in self._columns[FIXED - 1 :]]
+        filler = filler_width(
+            scrolling, self._room - MARK_WIDTH - sum(self._widths[h] for h in self._columns[: FIXED - 1])
+        )
+        if filler:
+            table.add_column("", key=FILLER_COLUMN, width=filler)
+        return filler
 
     def _heading(self, column: Column) -> Text:
         header, high_first = self.sort
@@ -215,7 +259,8 @@ class RunsView(View):
     def _cells(self, info: RunInfo, shown: list[Column]) -> list[Text]:
         cells = []
         for column in shown:
-            text = printable(info.name, NAME_WIDTH) if column.header == "name" else column.text(info)
+            # A name too long for its column is cut in the middle: both ends tell runs apart.
+            text = printable(info.name, self._widths["name"] - 1) if column.header == "name" else column.text(info)
             cells.append(Text(f" {text}", justify="right" if column.right else "left", no_wrap=True))
         return cells
 
@@ -273,7 +318,8 @@ class RunsView(View):
         self._draw_info()
 
     def _draw_info(self) -> None:
-        """Under the table: the highlighted run's note, else what every run shares."""
+        """Under the table: the highlighted run's note, else what every run
+        shares (and, for a run stopped part-way, which epoch its final is from)."""
         info = self.highlighted() if self.loaded else None
         if not self.loaded:
             text = Text("Reading the runs...", style="dim")
@@ -291,6 +337,9 @@ class RunsView(View):
             if self._same:
                 line += f"; the same in every run: {', '.join(self._same)}"
             text = Text(line, style="dim")
+            note = partial_note(info) if info is not None else None
+            if info is not None and note:
+                text.append(f"\n* {printable(info.name, 40)}: {note}", style="dim")
         self.query_one("#runs-info", Label).update(text)
 
     # ---- the current run, live ---------------------------------------------------
@@ -304,11 +353,11 @@ class RunsView(View):
         self._live_dirty = False
         rows = self.table_runs()
         varying, same = varying_columns(rows)
-        shown = in_view_order(varying)
+        shown = display_order(varying)
         if not rows or rows[0].name != live:
             return  # its folder is not listed yet: the next read adds it
-        if [column.header for column in shown] != self._columns:
-            self._rebuild()  # a column appears or goes (the first epoch's numbers)
+        if [column.header for column in shown] != self._columns or not self._fits(rows[0], shown):
+            self._rebuild()  # a column appears or goes (the first epoch's numbers), or a number grew
         else:
             self.rows, self._same = rows, same
             self._draw_info()
@@ -320,6 +369,13 @@ class RunsView(View):
                     break  # a read just rebuilt the table: it has the numbers
         if live in self.selected:
             self._draw_chart()
+
+    def _fits(self, info: RunInfo, shown: list[Column]) -> bool:
+        """Whether each of the run's cells fits its column (a tenth epoch needs one more cell)."""
+        return all(
+            column.header == "name" or cell_len(column.text(info)) + 1 <= self._widths.get(column.header, 0)
+            for column in shown
+        )
 
     # ---- the chart -------------------------------------------------------------
 
@@ -385,7 +441,7 @@ class RunsView(View):
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         header = event.column_key.value
         if header not in BY_HEADER:
-            return  # the marks' column
+            return  # the marks' column, the filler
         if header == self.sort[0]:
             self.action_sort_reverse()
         else:
