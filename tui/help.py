@@ -5,6 +5,7 @@ keys, and each registered view's), so the help cannot drift from what the
 keys do. Bindings with the same description and tooltip share one line.
 """
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -114,17 +115,17 @@ def _join_keys(keys):
 
 def keys_text(sections):
     """Each section's keys and what they do (the footer shows the short names),
-    as a grid: a long description wraps under itself, not under the keys."""
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True, min_width=12, style="bold")
-    grid.add_column(ratio=1)
+    each section a grid: a long description wraps under itself, not under the keys."""
+    parts = []
     for number, (title, rows) in enumerate(sections):
-        if number:
-            grid.add_row("", "")
-        grid.add_row(Text(title, style="bold underline"), "")
+        parts.append(Text(("\n" if number else "") + title, style="bold underline"))
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, min_width=14, style="bold")
+        grid.add_column(ratio=1)
         for keys, _, tooltip in rows:
             grid.add_row(Text(f"  {keys}"), Text(tooltip))
-    return grid
+        parts.append(grid)
+    return Group(*parts)
 
 
 def split_sections(sections):
