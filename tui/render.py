@@ -250,7 +250,12 @@ class LineChart:
             name, marker, style = self.both
             both = [(f"{marker} {name}", style)]
         best = [(f"{self._best_marker()} best {self.best_epoch}", "green")] if self.best_epoch else []
-        for entries, gap in ((series + both + best, "  "), (series + both + best, " "), (series + best, " ")):
+        for entries, gap in (
+            (series + both + best, "  "),
+            (series + both + best, " "),
+            (series + best, " "),
+            (series, " "),
+        ):
             header = Text(self.title, style="bold", no_wrap=True, overflow="crop")
             for entry, style in entries:
                 header.append(gap)
