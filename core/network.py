@@ -56,16 +56,6 @@ class Architecture:
             "classes": self.classes,
         }
 
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> Self:
-        return cls(
-            hidden=tuple(int(h) for h in values["hidden"]),
-            activation=str(values["activation"]),
-            dropout=float(values["dropout"]),
-            inputs=int(values["inputs"]),
-            classes=int(values["classes"]),
-        )
-
 
 def initial_weights(
     sizes: Sequence[int], scheme: str, rng: np.random.Generator, dtype: type[np.floating[Any]] = np.float32
