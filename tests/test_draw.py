@@ -118,6 +118,7 @@ async def test_a_drawing_is_exported_as_pgm_and_as_a_labelled_csv_row(tiny_csv, 
             app.screen.query_one("#export-csv").value = str(tmp_path / "mine.csv")
             app.screen.query_one("#export-label").value = label
             await pilot.press("enter")
+            await app.workers.wait_for_complete()  # the files are written in a thread
             await pilot.pause()
     assert (tmp_path / "mine-0001.pgm").read_bytes().startswith(b"P5\n28 28\n255\n")
     assert (tmp_path / "mine-0002.pgm").exists()

@@ -2,6 +2,8 @@
 the network makes of it, through the same MNIST-style preprocessing that
 ``digit-tui predict --image`` uses."""
 
+import threading
+
 import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
@@ -171,6 +173,7 @@ class DrawView(View):
     def on_mount(self):
         self._run, self._pending, self._loads = None, False, 0
         self._export_csv = "my-digits.csv"
+        self._export_lock = threading.Lock()
         self._posted_version = 0
         self._predict()
 
@@ -207,19 +210,26 @@ class DrawView(View):
         self.app.push_screen(ExportScreen(self._export_csv, inputs), lambda answer: self._export(digit, answer))
 
     def _export(self, digit, answer):
-        if answer is None:
-            return
-        path, label = answer
-        self._export_csv = path
-        image = next_free_name(path.removesuffix(".csv"), ".pgm")
+        """Write the files in a thread: appending rewrites the whole CSV
+        (atomically), which for a long file would freeze the screen."""
+        if answer is not None:
+            self._export_csv = answer[0]
+            self.run_worker(
+                lambda: self._write_export(digit, *answer), thread=True, group="export", exit_on_error=False
+            )
+
+    def _write_export(self, digit, path, label):
         try:
-            write_pgm(image, digit)
-            count = append_row(path, digit, label) if label is not None else None
+            with self._export_lock:  # one export at a time: two appends at once would lose a row
+                image = next_free_name(path.removesuffix(".csv"), ".pgm")
+                write_pgm(image, digit)
+                count = append_row(path, digit, label) if label is not None else None
         except (DigitTuiError, OSError) as error:
-            self.notify(printable(getattr(error, "strerror", None) or error, 200), severity="error", markup=False)
+            line = printable(getattr(error, "strerror", None) or error, 200)
+            self.app.call_from_thread(self.notify, line, severity="error", markup=False)
             return
         added = "" if count is None else f"; added as digit {count} of {path} (label {label})"
-        self.notify(f"Saved {image}{added}", markup=False)
+        self.app.call_from_thread(self.notify, f"Saved {image}{added}", markup=False)
 
     def _predict(self):
         self._pending = False
