@@ -24,18 +24,19 @@ started in the same second never share one.
 import json
 import math
 import os
-import re
-import socket
+import stat
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from .atomic import atomic_write
-from .config import PRESETS, TrainConfig
+from .config import TrainConfig
 from .errors import DigitTuiError
 from .events import Diverged, EpochDone, Event, Finished
 from .inference import Snapshot
 from .model_io import save_model
+from .run_names import nearest_preset, run_name
+from .run_process import writer_identity
 from .run_store import (
     CONFIG_FILE,
     DEFAULT_KEEP_MODELS,
@@ -49,46 +50,6 @@ from .run_store import (
     prune_models,
 )
 from .text import printable
-
-NAME_LIMIT = 100  # characters; a run with many changed settings gets a cut name
-_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9._+-]")
-# Shorter words for the settings whose field names are long, in run names.
-_NAME_WORDS = {"batch_size": "batch", "val_fraction": "val", "step_every": "every"}
-_NAME_WORDS |= {"elastic_alpha": "alpha", "elastic_sigma": "sigma"}
-
-
-def differing_settings(config: TrainConfig, base: TrainConfig) -> list[str]:
-    """The field names of the settings in which ``config`` differs from ``base``, in their order."""
-    return [item.name for item in TrainConfig.settings() if getattr(config, item.name) != getattr(base, item.name)]
-
-
-def nearest_preset(config: TrainConfig, named: str | None = None) -> str:
-    """The preset ``config`` differs least from: the fewest settings changed.
-    A tie goes to ``named`` (the preset the user started from), else to the
-    first in PRESETS' order. A run is named after it, whichever preset the
-    user picked and then changed most of."""
-    order = sorted(PRESETS, key=lambda name: name != named)  # stable: the named one first, the rest in order
-    return min(order, key=lambda name: len(differing_settings(config, PRESETS[name])))
-
-
-def run_name(config: TrainConfig, now: datetime, named: str | None = None) -> str:
-    """``20261126-0152-default-lr-0.01-dropout-0.3``: the start (to the
-    minute), the nearest preset (``nearest_preset``) and each setting that
-    differs from it, as its name and value."""
-    base = nearest_preset(config, named)
-    parts = [now.strftime("%Y%m%d-%H%M"), base]
-    for name in differing_settings(config, PRESETS[base]):
-        parts.append(_UNSAFE_IN_NAME.sub("_", _name_part(name, getattr(config, name))))
-    return "-".join(parts)[:NAME_LIMIT].rstrip("-")
-
-
-def _name_part(name: str, value: object) -> str:
-    """``lr-0.01``, ``hidden-512x256``, ``hidden-none``, ``augment-affine``."""
-    if isinstance(value, tuple):
-        shown = "x".join(str(size) for size in value) or "none"
-    else:
-        shown = f"{value:g}" if isinstance(value, float) else str(value)
-    return f"{_NAME_WORDS.get(name, name)}-{shown}"
 
 
 class RunRecorder:
@@ -135,8 +96,7 @@ class RunRecorder:
             "source": source,
             "preset": base,  # the one the name is made from, and the comparison's base
             "config": config.to_dict(),
-            "pid": os.getpid(),  # with host: tells a run still going from one killed
-            "host": socket.gethostname(),
+            **writer_identity(),  # tells a run still going from one killed (whose pid was reused)
         }
         try:
             _write_json(os.path.join(folder, CONFIG_FILE), settings)
@@ -159,7 +119,7 @@ class RunRecorder:
                 last = self._last
                 final = last.snapshot if last is not None and last.snapshot is not None else event.snapshot
                 self._end(event.reason, final, _finished_results(event, last))
-        except (OSError, DigitTuiError) as error:
+        except Exception as error:  # recording never ends a run, not even through a bug of its own
             self._fail(error)
 
     def finish(self, outcome: str, note: str | None = None) -> None:
@@ -175,8 +135,21 @@ class RunRecorder:
         results = {"epochs": 0} if last is None else _epoch_results(last)
         try:
             self._end(outcome, last.snapshot if last else None, results)
-        except (OSError, DigitTuiError) as error:
+        except Exception as error:
             self._fail(error)
+
+    def still_recorded(self) -> bool:
+        """Whether the run's folder is still there and written: False (and
+        ``problem`` says why) once it was deleted under the run, so that a
+        front end never names a run that is gone."""
+        if self.problem is None:
+            try:
+                there = stat.S_ISDIR(os.lstat(self.folder).st_mode)
+            except OSError:
+                there = False
+            if not there:
+                self._report(f"run {printable(self.name, 80)} no longer recorded: its folder was removed")
+        return self.problem is None
 
     def _record_epoch(self, event: EpochDone) -> None:
         line = json.dumps(_finite(_epoch_line(event)))
@@ -203,8 +176,8 @@ class RunRecorder:
         self.ended = True
         try:
             prune_models(self.root, self.keep_models)
-        except (OSError, DigitTuiError) as error:  # the run is recorded; only old models stay
-            self._report(f"older runs' models not pruned: {_reason(error)}")
+        except Exception as error:  # whatever is in other runs' folders: this run is recorded, old models stay
+            self._warn(f"older runs' models not pruned: {_reason(error)}")
 
     def _save_models(self, final: Snapshot) -> None:
         info = {"data": self.source, "run": self.name}
@@ -233,9 +206,13 @@ class RunRecorder:
         self._report(f"run {printable(self.name, 80)} no longer recorded: {_reason(error)}")
 
     def _report(self, problem: str) -> None:
+        """The run is no longer recorded: ``problem`` says why."""
         self.problem = problem
+        self._warn(problem)
+
+    def _warn(self, line: str) -> None:
         if self.on_problem is not None:
-            self.on_problem(problem)
+            self.on_problem(line)
 
 
 def record_test_accuracy(folder: str, value: float) -> None:
@@ -257,8 +234,9 @@ def _new_folder(root: str, name: str) -> str:
 
 
 def _epoch_line(event: EpochDone) -> dict[str, Any]:
-    """The same fields as ``digit-tui train --metrics`` writes."""
-    return dict(event.to_record())
+    """The same fields as ``digit-tui train --metrics`` writes, and the best
+    so far: a listing reads only a run's last line (core.run_info)."""
+    return dict(event.to_record()) | {"best_val_accuracy": event.best_val_accuracy, "best_epoch": event.best_epoch}
 
 
 def _finished_results(event: Finished, last: EpochDone | None) -> dict[str, Any]:
@@ -313,4 +291,6 @@ def _remove_empty(folder: str) -> None:
 def _reason(error: BaseException) -> str:
     if isinstance(error, OSError) and error.strerror:
         return error.strerror[:1].lower() + error.strerror[1:]
-    return printable(error, 200)
+    if isinstance(error, DigitTuiError):
+        return printable(error, 200)
+    return f"{type(error).__name__}: {printable(error, 200)}"  # a bug: its kind says where to look

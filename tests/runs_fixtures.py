@@ -70,3 +70,28 @@ def write_fixture_runs(root):
         write_run(root, name, minutes, BASE.with_changes(**changes), losses, accuracies, outcome, test)
     os.makedirs(os.path.join(root, "half-written"))
     return list(reversed(RUNS))
+
+
+def write_config(root, name, **fields):
+    """A run folder with only a config.json (a run without an outcome yet),
+    ``fields`` replacing or adding to what a recorder writes. Returns the folder."""
+    folder = os.path.join(root, name)
+    os.makedirs(folder)
+    settings = {
+        "format": FORMAT,
+        "name": name,
+        "started": START.isoformat(),
+        "source": "tiny.csv",
+        "config": BASE.to_dict(),
+        "pid": 0,  # no such process: unfinished
+        "host": "elsewhere",
+    }
+    with open(os.path.join(folder, CONFIG_FILE), "w") as stream:
+        json.dump(settings | fields, stream)
+    return folder
+
+
+def write_json(folder, file, record):
+    """One more file of a run folder, written as given (NaN and huge numbers allowed)."""
+    with open(os.path.join(folder, file), "w") as stream:
+        json.dump(record, stream)

@@ -18,7 +18,8 @@ from helpers import DIVERGING, synthetic_digits
 from core import BatchDone, EpochDone, TrainConfig, load_model, train
 from core.config import APP_PRESET, PRESETS
 from core.control import RunControl
-from core.run_record import RunRecorder, differing_settings, nearest_preset, record_test_accuracy, run_name
+from core.run_names import differing_settings, nearest_preset, run_name
+from core.run_record import RunRecorder, record_test_accuracy
 from core.run_store import (
     CONFIG_FILE,
     METRICS_FILE,

@@ -14,12 +14,12 @@ from core.events import EpochDone
 from core.run_store import RunInfo
 from tui.runs_chart import BASELINE_MARKER, Curve, Look, RunsChart, looks, smooth
 from tui.runs_compare import Side, comparison_table, name_lines, ordered
+from tui.runs_settings import setting_rows
 from tui.runs_table import (
     BY_HEADER,
     fit_columns,
     live_info,
     partial_note,
-    setting_rows,
     sorted_runs,
     varying_columns,
 )

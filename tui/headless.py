@@ -70,7 +70,7 @@ def train_command(args):
     if test is not None:  # absent, not null, without an official test part
         summary["test_accuracy"], summary["test_count"] = test.accuracy, test.total
     summary["blas_threads"] = threads.threads  # the count at the end (--metrics has each change)
-    summary["run"] = recorder.name if recorder else None  # its folder under runs/ (digit-tui runs show NAME)
+    summary["run"] = recorder.name if recorder and recorder.problem is None else None  # digit-tui runs show NAME
     with writing_stdout():
         if args.json:
             print(json.dumps(summary))

@@ -17,7 +17,7 @@ from core.config import TrainConfig
 from core.errors import DigitTuiError
 from core.events import Event, Finished
 from core.run_record import RunRecorder, record_test_accuracy
-from core.run_store import DEFAULT_KEEP_MODELS, RunsError, models_to_keep, recording_enabled, runs_root
+from core.run_store import DEFAULT_KEEP_MODELS, RunsError, models_to_keep, record_setting, runs_root
 from core.text import printable
 from data.datasets import data_folder
 
@@ -47,8 +47,14 @@ def start_recording(
     """A recorder for this run, or None when recording is off or impossible
     (then ``on_problem`` is told why, in one line). The run is named after
     the preset nearest to ``config``; ``preset_name``, the one the user
-    started from, wins a tie."""
-    if not recording_enabled(no_record, os.environ):
+    started from, wins a tie. A DIGIT_TUI_RECORD value not understood is
+    said (once per run) and recording stays on."""
+    if no_record:
+        return None
+    enabled, problem = record_setting(os.environ)
+    if problem is not None:
+        on_problem(problem)
+    if not enabled:
         return None
     try:
         keep = models_to_keep(os.environ)
@@ -112,12 +118,14 @@ def end_cancelled(recorder: RunRecorder | None, quitting: bool) -> None:
 
 def add_test_accuracy(recorder: RunRecorder | None, accuracy: float | None) -> None:
     """The run's accuracy on the data's official test part, once scored; a
-    write that fails is said (``on_problem``), never raised."""
-    if recorder is None or accuracy is None or recorder.problem is not None:
+    write that fails is said (``on_problem``), never raised. Called at the
+    end of every run, scored or not: a folder deleted under the run is
+    noticed here (``recorder.problem``), so the run is not named as recorded."""
+    if recorder is None or not recorder.still_recorded() or accuracy is None:
         return
     try:
         record_test_accuracy(recorder.folder, accuracy)
-    except (OSError, DigitTuiError) as error:
+    except Exception as error:  # never the run's end, whatever went wrong
         reason = error.strerror if isinstance(error, OSError) and error.strerror else printable(error, 200)
         line = f"run {printable(recorder.name, 80)}: test accuracy not recorded ({reason})"
         (recorder.on_problem or warn)(line)

@@ -81,6 +81,7 @@ def _remove(view: "RunsView", name: str) -> None:
         view.app.notify(f"Deleted run {printable(name, 80)}", markup=False)
     view.selected.discard(name)
     view.metrics.pop(name, None)
+    view.metric_notes.pop(name, None)
     if view.baseline == name:
         view.baseline = None
     view.reload()

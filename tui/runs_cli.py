@@ -2,10 +2,13 @@
 show RUN`` (a run's settings and per-epoch metrics) and ``runs rm RUN``.
 
 Deleting is the only thing here that changes anything, and it always asks:
-y/N on a terminal, ``--yes`` to skip the question; with no terminal to ask
-and no ``--yes`` it refuses (exit 2). Everything shown comes from files a
-user may have edited, so every value goes through core.text.printable into
-rich.text.Text, never into markup. The storage itself is core.run_store's.
+y/N on a terminal (naming the whole run, so a start of its name will do),
+``--yes`` to skip the question, which then needs the whole name; with no
+terminal to ask and no ``--yes`` it refuses (exit 2), as it does for a run
+still training. Everything shown comes from files a user may have edited,
+so every value goes through core.text.printable into rich.text.Text, never
+into markup, every line is bounded, and --json is strict JSON (no NaN, no
+lone surrogates). The storage itself is core.run_store's.
 """
 
 import argparse
@@ -15,9 +18,20 @@ import sys
 from typing import Any
 
 from core.errors import DigitTuiError
-from core.run_store import RunInfo, find_run, list_runs, read_metrics, read_run, remove_run, run_folder
+from core.run_store import (
+    RunInfo,
+    check_not_running,
+    find_run,
+    json_safe,
+    list_runs,
+    read_metrics,
+    read_run,
+    remove_run,
+    run_folder,
+)
 from core.text import printable
 
+from .runs_settings import setting_rows
 from .runs_table import (
     PARTIAL_MARK,
     decimal,
@@ -25,12 +39,13 @@ from .runs_table import (
     fit_columns,
     partial_note,
     percent,
-    setting_rows,
     varying_columns,
     whole,
 )
 
 PIPED_WIDTH = 160
+SHOWN_EPOCHS = 2000  # rows of the per-epoch table: rich draws about 3000 a second
+LINE_LIMIT = 400  # characters of one printed line: a hand-edited file never makes a screenful
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -73,7 +88,7 @@ def _list(root: str, as_json: bool) -> int:
     runs = list_runs(root)
     with writing_stdout():
         if as_json:
-            print(json.dumps([info.to_json() for info in runs]))
+            print(_strict_json([info.to_json() for info in runs]))
             return 0
         console = _console()
         if not runs:
@@ -82,7 +97,7 @@ def _list(root: str, as_json: bool) -> int:
         console.print(_runs_table(runs, console.width))
         for info in runs:
             if info.note:
-                console.print(_text(f"{printable(info.name, 80)}: {printable(info.note, 240)}"), style="yellow")
+                console.print(_text(f"{printable(info.name, 80)}: {info.note}"), style="yellow")
     return 0
 
 
@@ -125,16 +140,21 @@ def _show(root: str, text: str, as_json: bool) -> int:
     info = read_run(folder, name)
     metrics = read_metrics(folder)
     with writing_stdout():
-        if as_json:
-            print(json.dumps({"run": info.to_json(), "metrics": metrics.epochs}))
-            return 0
-        console = _console()
-        for line in _summary_lines(info):
-            console.print(_text(line))
+        notes = [note for note in metrics.notes() if note not in (info.note or "")]  # said once
         if metrics.unreadable:
-            console.print(_text(f"{metrics.unreadable} metrics line(s) could not be read (torn or edited)"))
+            notes.append(f"{metrics.unreadable} metrics line(s) could not be read (torn or edited)")
+        if as_json:
+            print(_strict_json({"run": info.to_json(), "metrics": metrics.epochs, "metrics_notes": notes}))
+            return 0
+        epochs = metrics.epochs[-SHOWN_EPOCHS:]
+        if len(epochs) < len(metrics.epochs):
+            read = len(metrics.epochs)
+            notes.append(f"the table shows the last {SHOWN_EPOCHS} of the {read} epochs read (--json: all)")
+        console = _console()
+        for line in _summary_lines(info) + notes:
+            console.print(_text(line))
         console.print(_settings_table(info) if info.config else _text("settings unknown"))
-        console.print(_metrics_table(metrics.epochs) if metrics.epochs else _text("no epoch recorded"))
+        console.print(_metrics_table(epochs) if epochs else _text("no epoch recorded"))
     return 0
 
 
@@ -150,7 +170,7 @@ def _summary_lines(info: RunInfo) -> list[str]:
     if info.test_accuracy is not None:
         lines.insert(5, f"test accuracy {percent(info.test_accuracy)}")
     if info.note:
-        lines.append(f"note: {printable(info.note, 300)}")
+        lines.append(f"note: {info.note}")
     return lines
 
 
@@ -198,7 +218,7 @@ def _metrics_table(epochs: list[dict[str, Any]]) -> Any:
             percent(line.get("running_accuracy")),
             decimal(line.get("val_loss")),
             percent(line.get("val_accuracy")),
-            f"{line['lr']:.4g}" if "lr" in line else "",
+            f"{line['lr']:.4g}" if "lr" in line else "",  # any finite float: at most ~10 characters
             duration(line.get("elapsed")),
         )
     return table
@@ -207,6 +227,9 @@ def _metrics_table(epochs: list[dict[str, Any]]) -> Any:
 def _remove(root: str, text: str, yes: bool) -> int:
     name = find_run(root, text)  # a name that is no run is refused before asking
     shown = printable(name, 120)  # the whole name, whatever start of it was typed
+    if yes and name != text:  # nobody sees which run a start of a name picked: only the whole name deletes
+        raise DigitTuiError(f"runs rm --yes {printable(text, 40)}: give the whole name to delete it unasked ({shown})")
+    check_not_running(run_folder(root, name), name)  # before asking: the answer could not be kept
     if not yes:
         if not _is_terminal(sys.stdin):
             raise DigitTuiError(f"runs rm {shown}: no terminal to ask for confirmation; add --yes to delete it")
@@ -238,6 +261,13 @@ def _console() -> Any:
 
 
 def _text(line: str) -> Any:
+    """One line of plain text, never markup, never longer than LINE_LIMIT."""
     from rich.text import Text
 
-    return Text(line)
+    return Text("\n".join(printable(part, LINE_LIMIT) for part in line.split("\n")))
+
+
+def _strict_json(value: object) -> str:
+    """JSON any reader takes: json_safe's values, and a NaN that slipped
+    through would be a bug (ValueError), not output."""
+    return json.dumps(json_safe(value), allow_nan=False)

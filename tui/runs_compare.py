@@ -21,7 +21,7 @@ from textual.widgets import Footer, Label, Static
 from core.run_store import RunInfo
 from core.text import printable
 
-from .runs_table import setting_rows
+from .runs_settings import setting_rows
 
 LABEL_WIDTH = 16  # the longest setting label ("validation share")
 GUESS_WIDTH = 100  # the table's width before the dialog is laid out

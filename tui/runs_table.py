@@ -1,20 +1,21 @@
 """The runs table's columns, shared by ``digit-tui runs`` and the app's Runs
 view: what each column shows of a run, how it sorts, which columns are worth
 showing (those that differ between runs, like ``dvc exp show
---only-changed``), and the settings two runs differ in.
+--only-changed``) and how they fit a width. The settings two runs differ in
+are ``runs_settings``'.
 
 Pure functions of ``core.run_store.RunInfo``: no rich, no textual. Every
 value comes from files a user may have edited, so every cell is made with
 core.text.printable, and a front end shows it as plain text, never markup.
 """
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from core.config import TrainConfig
 from core.events import EpochDone
+from core.model_io import finite_number
 from core.run_store import RunInfo
 from core.settings import Setting
 from core.text import printable
@@ -77,8 +78,7 @@ def _setting(info: RunInfo, key: str, missing: str = "") -> str:
 
 
 def _number_setting(info: RunInfo, key: str) -> float | None:
-    value = (info.config or {}).get(key)
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return finite_number((info.config or {}).get(key))  # "lr": 10**400 is valid JSON, and no float
 
 
 def _text_setting(info: RunInfo, key: str) -> str | None:
@@ -90,7 +90,10 @@ def percent(value: object) -> str:
 
 
 def decimal(value: object) -> str:
-    return f"{value:.4f}" if isinstance(value, float) else ""
+    """'0.3812'; a loss too large for that in four significant digits, never hundreds."""
+    if not isinstance(value, float):
+        return ""
+    return f"{value:.4f}" if abs(value) < 1e6 else f"{value:.4g}"
 
 
 def whole(value: object) -> str:
@@ -293,61 +296,3 @@ def live_info(info: RunInfo, history: Sequence[EpochDone]) -> RunInfo:
         final_partial=last.partial,
         train_seconds=last.elapsed,
     )
-
-
-def setting_rows(first: RunInfo, second: RunInfo) -> list[tuple[str, str, str, bool]]:
-    """(setting, the first's value, the second's, whether they differ) for
-    the data both were trained on, the preset each is named after, and every
-    setting either run has, as the settings form shows it ("batch size",
-    "256,128"); those that differ first, each group in the settings' order.
-    A key this digit-tui does not know (a newer one's, an edited file's) is
-    shown as it is in the file."""
-    one, two = first.config or {}, second.config or {}
-    rows = [_row("data", first.source, second.source), _row("preset", first.preset, second.preset)]
-    known = {item.name: item for item in TrainConfig.settings()}
-    for item in known.values():
-        if item.name in one or item.name in two:
-            rows.append(_setting_row(item, one, two))
-    for key in list(one) + [key for key in two if key not in one]:
-        if key not in known:
-            rows.append(_setting_row(None, one, two, key))
-    rows = [row for row in rows if row[1] or row[2]]  # neither run knows it: nothing to say
-    return [row for row in rows if row[3]] + [row for row in rows if not row[3]]
-
-
-def _row(label: str, one: str | None, two: str | None) -> tuple[str, str, str, bool]:
-    return (label, printable(one or "", CELL_LIMIT), printable(two or "", CELL_LIMIT), one != two)
-
-
-def _setting_row(
-    item: Setting | None, one: dict[str, Any], two: dict[str, Any], key: str = ""
-) -> tuple[str, str, str, bool]:
-    key = item.name if item is not None else key
-    differ = one.get(key, _MISSING) != two.get(key, _MISSING)
-    label = item.label if item is not None else printable(key, 40)
-    return (label, _value_text(item, one, key), _value_text(item, two, key), differ)
-
-
-_MISSING = object()
-
-
-def _value_text(item: Setting | None, config: dict[str, Any], key: str) -> str:
-    """The value as the settings form shows it, when it is of the setting's
-    kind; anything else (an edited file) as its JSON."""
-    if key not in config:
-        return ""
-    value = config[key]
-    if item is not None and _of_kind(item, value):
-        try:
-            return printable(item.format(tuple(value) if item.kind == "hidden" else value), CELL_LIMIT)
-        except OverflowError:  # a whole number with hundreds of digits, as a float
-            pass
-    return printable(json.dumps(value), CELL_LIMIT)
-
-
-def _of_kind(item: Setting, value: object) -> bool:
-    if item.kind == "hidden":
-        return isinstance(value, list) and all(type(size) is int for size in value)
-    if item.kind == "choice":
-        return isinstance(value, str)
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
