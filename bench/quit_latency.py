@@ -17,7 +17,7 @@ from terminal import close_app, launch_in_pty, read_for, wait_for_training
 
 
 def one_run():
-    process, leader = launch_in_pty(["--preset", "deep", "--epochs", "1000"])
+    process, leader = launch_in_pty(["--preset", "deep", "--epochs", "1000", "--no-record"])
     try:
         wait_for_training(leader)
         read_for(leader, 1.0)  # well into an epoch

@@ -1,15 +1,24 @@
 """The whole benchmark suite: every performance figure in one table.
 
-    python bench/run_all.py [--json bench/results.json] [--quick]
+    python bench/run_all.py [--json bench/results.json] [--old bench/results.json] [--quick]
 
-Runs, in this order: training speed against PyTorch and the BLAS ceiling
+Runs, in this order, each in a process of its own: training speed against
+PyTorch, short runs and the per-epoch overhead, the BLAS ceiling
 (compare_torch.py; the PyTorch columns need the bench extra), the
-equivalence tests against PyTorch, the interface's cost (ui_cost.py), the
-time `q` takes (quit_latency.py), preset accuracy and CSV loading
-(train_speed.py). Prints the machine, the versions, the date, the speed
-table and one table of every target, and writes all of it as JSON.
+equivalence tests against PyTorch, the thread choice on an idle and a busy
+machine (busy_threads.py), the interface's cost (ui_cost.py), the time `q`
+takes (quit_latency.py), preset accuracy and CSV loading (train_speed.py),
+60,000 digits (scale.py) and the browser's keys on large sets
+(browse_large.py). Prints the machine, the versions, the date, the load
+average, the speed table and one table of every target, with the old
+figures (from the results file of the previous run, ``--old``) beside the
+new ones, in an idle and a busy column (busy: a competing CPU-bound process
+keeps one core busy). Writes all of it as JSON.
+
 --quick runs fewer epochs and repeats: a check that the suite works, not
-figures to quote. Takes about 2.5 minutes on a 2-core machine.
+figures to quote; it writes no results file unless --json is given.
+Runs never go to the runs folder (DIGIT_TUI_RECORD=off). Takes 7-9 minutes
+on a 2-core machine (--quick: about 3).
 """
 
 import argparse
@@ -18,10 +27,10 @@ import json
 import os
 import platform
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from importlib import metadata
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
@@ -29,13 +38,11 @@ ROOT = os.path.dirname(BENCH)
 sys.path.insert(0, ROOT)
 sys.path.insert(0, BENCH)
 
-import compare_torch  # noqa: E402  (its table format; it runs in a process of its own)
+import busy_threads  # noqa: E402  (these for their printouts; each runs in a process of its own)
+import compare_torch  # noqa: E402
 import numpy as np  # noqa: E402
-
-from core.blas import threads_for  # noqa: E402
-from core.network import Architecture  # noqa: E402
-
-DEEP = "784-256-128-10"
+import scale  # noqa: E402
+from targets import target_rows  # noqa: E402
 
 
 def versions():
@@ -75,125 +82,52 @@ def equivalence_tests():
     return {"passed": counts.get("passed", 0), "failed": counts.get("failed", 0), "skipped": counts.get("skipped", 0)}
 
 
-def thread_rule_check(rows):
-    """For each network and batch: does core.blas's rule pick the thread
-    count that was measured faster (within 5%)?"""
-    checks = []
-    speeds = {(r["network"], r["batch"], r["threads"]): r["numpy_samples_per_second"] for r in rows}
-    for (network, batch, threads), _ in speeds.items():
-        if threads != 1 or (network, batch, 2) not in speeds:
-            continue
-        hidden = tuple(int(size) for size in network.split("-")[1:-1])
-        chosen = threads_for(Architecture(hidden=hidden).parameter_count, batch, cores=2)
-        best = max(speeds[(network, batch, 1)], speeds[(network, batch, 2)])
-        checks.append(
-            {
-                "network": network,
-                "batch": batch,
-                "chosen_threads": chosen,
-                "one_thread": speeds[(network, batch, 1)],
-                "two_threads": speeds[(network, batch, 2)],
-                "good": speeds[(network, batch, chosen)] >= 0.95 * best,
-            }
-        )
-    return checks
+def old_figures(path):
+    """("date, machine", {figure: measured}, {(network, batch, threads): ratio}) of a previous run, if any."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            old = json.load(stream)
+    except (OSError, ValueError):
+        return None, {}, {}
+    if old.get("quick"):
+        return None, {}, {}  # a smoke run's figures are not worth comparing with
+    figures = {row["figure"]: row.get("idle", row.get("measured")) for row in old.get("targets", [])}
+    ratios = {(r["network"], r["batch"], r["threads"]): r["ratio"] for r in old.get("speed", [])}
+    return f"{old.get('date')}, {old.get('machine')}", figures, ratios
 
 
-def target_rows(report):
-    """(figure, measured, target, met) for every target of the performance issue."""
-    rows = []
-    speed = report["speed"]
-    by_key = {(r["network"], r["batch"], r["threads"]): r for r in speed}
-    for threads in sorted({r["threads"] for r in speed}):
-        deep = by_key.get((DEEP, 128, threads))
-        if deep and deep["ratio"] is not None:
-            rows.append(
-                (f"{DEEP} b128, {threads} thr: x PyTorch", f"{deep['ratio']:.2f}x", ">= 2.0x", deep["ratio"] >= 2.0)
-            )
-    ratios = [r["ratio"] for r in speed if r["ratio"] is not None]
-    if ratios:
-        rows.append(
-            (
-                f"slowest of {len(ratios)} configurations: x PyTorch",
-                f"{min(ratios):.2f}x",
-                ">= 1.0x",
-                min(ratios) >= 1.0,
-            )
-        )
-    for threads in sorted({r["threads"] for r in speed}):
-        deep = by_key.get((DEEP, 512, threads))
-        if deep:
-            rows.append(
-                (
-                    f"{DEEP} b512, {threads} thr: BLAS ceiling",
-                    f"{deep['share_of_ceiling']:.0%} (products alone {deep['products_alone_share_of_ceiling']:.0%})",
-                    ">= 85%",
-                    deep["share_of_ceiling"] >= 0.85,
-                )
-            )
-    tests = report["equivalence"]
-    rows.append(
-        (
-            "equivalence with PyTorch (tests)",
-            f"{tests['passed']} passed, {tests['failed']} failed, {tests['skipped']} skipped",
-            "all pass",
-            tests["passed"] > 0 and tests["failed"] == 0,
-        )
-    )
-    checks = report["thread_rule"]
-    if checks:
-        good = sum(check["good"] for check in checks)
-        rows.append(
-            (
-                "BLAS thread rule picks the faster count",
-                f"{good} of {len(checks)}",
-                "all (within 5%)",
-                good == len(checks),
-            )
-        )
-    ui = report["ui"]
-    rows.append(("in-app throughput / headless", f"{ui['in_app_share']:.0%}", ">= 90%", ui["in_app_share"] >= 0.9))
-    rows.append(("event-loop lag p99 while training", f"{ui['lag_p99_ms']} ms", "<= 25 ms", ui["lag_p99_ms"] <= 25))
-    rows.append(
-        ("first frame after launch", f"{ui['first_frame_seconds']:.2f} s", "<= 0.8 s", ui["first_frame_seconds"] <= 0.8)
-    )
-    for view, kib in ui["terminal_kib_per_second"].items():
-        rows.append((f"terminal output at 120x40, {view} view", f"{kib} KiB/s", "< 15 KiB/s", kib < 15))
-    quit_ms = report["quit_ms"]
-    rows.append(
-        (
-            "q to exit while deep trains (median)",
-            f"{statistics.median(quit_ms):.0f} ms",
-            "< 1000 ms",
-            statistics.median(quit_ms) < 1000,
-        )
-    )
-    load = report["csv_load"]
-    rows.append(("42,000-row CSV, first load", f"{load['load_seconds']} s", "<= 1.5 s", load["load_seconds"] <= 1.5))
-    rows.append(
-        (
-            "42,000-row CSV, from the cache",
-            f"{load['cached_load_seconds']} s",
-            "<= 0.1 s",
-            load["cached_load_seconds"] <= 0.1,
-        )
-    )
-    rows.append(
-        ("42,000-row CSV, peak memory (RSS)", f"{load['peak_rss_mb']} MB", "< 400 MB", load["peak_rss_mb"] < 400)
-    )
-    return rows
+def wrapped(label, items, width=118):
+    """``label`` then the items, comma-separated, on lines of at most
+    ``width`` characters, never breaking inside an item."""
+    lines, line = [], label
+    for index, item in enumerate(items):
+        piece = f" {item}" + ("," if index < len(items) - 1 else "")
+        if len(line) + len(piece) > width:
+            lines.append(line)
+            line = " "
+        line += piece
+    return "\n".join([*lines, line])
 
 
-def print_report(report):
+def print_report(report, old):
+    old_date, old_targets, old_ratios = old
+    loads = [f"{part} {load[0]:.2f}" for part, load in report["load_average"].items()]
     print(f"digit-tui benchmarks, {report['date']}, {report['machine']}")
     print(
         ", ".join(f"{name} {value}" for name, value in report["versions"].items() if value)
         + ("" if report["versions"]["torch"] else ", torch not installed")
     )
+    seconds = [f"{part} {time_taken} s" for part, time_taken in report["seconds"].items()]
+    print(wrapped("load average (1 min) before each part:", loads))
+    print(wrapped("time taken:", seconds))
+    print(f"old figures: {old_date or 'none'}")
     print()
-    print(compare_torch.HEADER)
+    print(compare_torch.HEADER + f"{'old':>7}")
     for row in report["speed"]:
-        print(compare_torch.format_row(row))
+        ratio = old_ratios.get((row["network"], row["batch"], row["threads"]))
+        print(compare_torch.format_row(row) + f"{'-' if ratio is None else f'{ratio:.2f}x':>7}")
+    for row in report["short"]:
+        print(compare_torch.format_short(row))
     print()
     for row in report["training"]:
         print(
@@ -201,44 +135,72 @@ def print_report(report):
             f"val acc {row['val_accuracy']:.2%}"
         )
     print()
+    busy_threads.print_figures(report["threads"])
+    print()
+    scale.print_figures(report["scale"])
+    print()
     width = max(len(row["figure"]) for row in report["targets"])
-    print(f"{'figure':{width}}  {'measured':>32}  {'target':>15}  met")
+    print(f"{'figure':{width}}  {'old':>24}  {'idle':>28}  {'busy':>10}  {'target':>15}  met")
     for row in report["targets"]:
-        print(f"{row['figure']:{width}}  {row['measured']:>32}  {row['target']:>15}  {'yes' if row['met'] else 'NO'}")
+        met = "-" if row["met"] is None else "yes" if row["met"] else "NO"
+        before = old_targets.get(row["figure"]) or "-"
+        print(
+            f"{row['figure']:{width}}  {before:>24}  {row['idle']:>28}  {row['busy']:>10}  {row['target']:>15}  {met}"
+        )
 
 
-def run_script(name, *args):
+def run_script(report, name, *args):
     """Run one benchmark script in a process of its own (so that no library's
     idle threads from one benchmark spin through the next); its JSON figures.
-    Its own printout goes to stderr, as progress."""
+    Its own printout goes to stderr, as progress. Notes the load average first."""
+    report["load_average"][name] = os.getloadavg()
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "figures.json")
         subprocess.run(
             [sys.executable, os.path.join(BENCH, name), *args, "--json", path], cwd=ROOT, stdout=sys.stderr, check=True
         )
         with open(path, encoding="utf-8") as stream:
-            return json.load(stream)
+            figures = json.load(stream)
+    report["seconds"][name] = round(time.perf_counter() - started)
+    return figures
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", metavar="PATH", default=os.path.join(BENCH, "results.json"))
+    parser.add_argument("--json", metavar="PATH", help="where to write the figures (default bench/results.json)")
+    parser.add_argument("--old", metavar="PATH", default=os.path.join(BENCH, "results.json"), help="the old figures")
     parser.add_argument("--quick", action="store_true", help="fewer epochs and repeats: a smoke run")
     args = parser.parse_args()
     quick = args.quick
+    os.environ["DIGIT_TUI_RECORD"] = "off"  # benchmark runs stay out of the runs folder
+    old = old_figures(args.old)
     report = {"date": datetime.date.today().isoformat(), "machine": machine(), "versions": versions(), "quick": quick}
-    report["speed"] = run_script("compare_torch.py", "--epochs", "2" if quick else "5")["rows"]
-    report["thread_rule"] = thread_rule_check(report["speed"])
+    report["load_average"], report["seconds"] = {}, {}
+    speed = run_script(report, "compare_torch.py", "--pairs", "2" if quick else "5")
+    report["speed"], report["short"] = speed["rows"], speed["short"]
+    report["load_average"]["equivalence tests"] = os.getloadavg()
+    started = time.perf_counter()
     report["equivalence"] = equivalence_tests()
-    report["ui"] = run_script("ui_cost.py", "--repeats", "1" if quick else "3")
-    report["quit_ms"] = run_script("quit_latency.py", "--runs", "2" if quick else "5")
-    figures = run_script("train_speed.py")
+    report["seconds"]["equivalence tests"] = round(time.perf_counter() - started)
+    lengths = ["15", "30"] if quick else ["15", "100"]
+    report["threads"] = run_script(report, "busy_threads.py", "--rounds", "1" if quick else "5", "--epochs", *lengths)
+    report["ui"] = run_script(report, "ui_cost.py", "--repeats", "1" if quick else "3")
+    report["quit_ms"] = run_script(report, "quit_latency.py", "--runs", "2" if quick else "5")
+    figures = run_script(report, "train_speed.py")
     report["training"], report["csv_load"] = figures["training"], figures["csv_load"]
-    report["targets"] = [dict(zip(("figure", "measured", "target", "met"), row)) for row in target_rows(report)]
-    print_report(report)
-    with open(args.json, "w", encoding="utf-8") as stream:
-        json.dump(report, stream, indent=2)
-    print(f"written to {args.json}", file=sys.stderr)
+    report["scale"] = run_script(report, "scale.py", "--epochs", "2" if quick else "3")
+    sizes = ["1000", "10000"] if quick else ["1000", "10000", "60000"]
+    report["browse"] = run_script(report, "browse_large.py", "--repeats", "10" if quick else "50", "--sizes", *sizes)
+    report["load_average"]["end"] = os.getloadavg()
+    report["targets"] = target_rows(report)
+    report["old"] = {"date": old[0], "figures": old[1]}
+    print_report(report, old)
+    path = args.json or (None if quick else os.path.join(BENCH, "results.json"))
+    if path:
+        with open(path, "w", encoding="utf-8") as stream:
+            json.dump(report, stream, indent=2)
+        print(f"written to {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

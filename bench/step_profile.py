@@ -2,8 +2,8 @@
 
     python bench/step_profile.py [--threads 1] [--batch 128]
 
-Makes the same calls as core.train (gather a shuffled batch,
-Network.loss_and_gradients, Adam.step) on the bundled sample's training
+Makes the same calls as core.train (gather a shuffled batch with
+core.batches.BatchGather, Network.loss_and_gradients, Adam.step) on the bundled sample's training
 digits repeated to 16,000, times each phase with perf_counter over two
 epochs after one warm-up epoch, and times the step's matrix products alone
 on the same shapes (compare_torch.products_alone), so the rest can be read
@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 from compare_torch import products_alone  # noqa: E402
 
 from core import TrainConfig  # noqa: E402
+from core.batches import BatchGather  # noqa: E402
 from core.blas import set_blas_threads  # noqa: E402
 from core.network import Network  # noqa: E402
 from core.optim import make_optimizer  # noqa: E402
@@ -37,15 +38,15 @@ def phase_times(batch, epochs=2):
     network = Network.create(config.architecture, config.init, np.random.default_rng(0))
     optimizer = make_optimizer("adam", network)
     rng = np.random.default_rng(0)
+    gather = BatchGather(x, y, batch)
     totals, steps = {"gather": 0.0, "forward and backward": 0.0, "Adam": 0.0}, 0
     for epoch in range(epochs + 1):
         order = rng.permutation(len(x))
         for start in range(0, len(x) - batch + 1, batch):
             t0 = time.perf_counter()
-            rows = order[start : start + batch]
-            x_batch, y_batch = x[rows], y[rows]
+            x_batch, y_batch = gather.take(order[start : start + batch])
             t1 = time.perf_counter()
-            network.loss_and_gradients(x_batch, y_batch)
+            network.loss_and_gradients(x_batch, y_batch, config.l2)
             t2 = time.perf_counter()
             optimizer.step(config.lr)
             t3 = time.perf_counter()

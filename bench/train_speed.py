@@ -22,9 +22,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from core import Finished, TrainConfig, preset, train  # noqa: E402
+from core import Finished, TrainConfig, preset  # noqa: E402
 from data import load_dataset, split_dataset  # noqa: E402
-from tui.session import choose_blas_threads  # noqa: E402
+from tui.session import train_split  # noqa: E402
 
 RUNS = {
     "784-10-10 (default preset)": preset("default"),
@@ -60,16 +60,16 @@ def training_figures():
     rows = []
     for name, config in RUNS.items():
         split = split_dataset(dataset, config.val_fraction, config.seed)
-        threads = choose_blas_threads(None, config, len(split.y_train))  # as `digit-tui train` would
+        events, threads = train_split(config, split)  # as `digit-tui train` runs it
         finished = None
-        for event in train(config, split.x_train, split.y_train, split.x_val, split.y_val):
+        for event in events:
             if isinstance(event, Finished):
                 finished = event
         rows.append(
             {
                 "run": name,
                 "epochs": finished.epochs_done,
-                "blas_threads": threads,
+                "blas_threads": threads.threads,  # at the end: the policy may have switched
                 "samples_per_second": round(finished.samples_per_second),
                 "val_accuracy": round(finished.val_accuracy, 4),
                 "train_seconds": round(finished.train_seconds, 3),

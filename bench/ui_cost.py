@@ -73,7 +73,7 @@ class TimedApp(SpeedApp):
 
 def trained_app(app_class):
     """Run the deep preset to the end in ``app_class`` (120x40, headless driver)."""
-    app = app_class(CONFIG, blas_threads=1)
+    app = app_class(CONFIG, blas_threads=1, no_record=True)
 
     async def run():
         async with app.run_test(size=(120, 40)) as pilot:
@@ -92,7 +92,7 @@ def percentile(values, share):
 def first_frame_seconds():
     """Seconds from starting digit-tui until its tab bar has been written."""
     started = time.perf_counter()
-    process, leader = launch_in_pty(["--preset", "deep"])
+    process, leader = launch_in_pty(["--preset", "deep", "--no-record"])
     seen = b""
     try:
         while b"Training (t)" not in seen:
@@ -106,7 +106,7 @@ def first_frame_seconds():
 
 def bytes_per_second(key, watch_seconds=6.0, settle_seconds=2.0):
     """Bytes written per second while the deep preset trains, on the view ``key`` opens."""
-    process, leader = launch_in_pty(["--preset", "deep", "--epochs", "1000"])
+    process, leader = launch_in_pty(["--preset", "deep", "--epochs", "1000", "--no-record"])
     try:
         wait_for_training(leader)
         os.write(leader, key.encode())

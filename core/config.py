@@ -125,7 +125,14 @@ class TrainConfig:
         low_open=True,
         high_open=True,
     )
-    seed: int = setting(0, "seed", "random seed: the same seed gives the same run", "int", low=0, high=2**32 - 1)
+    seed: int = setting(
+        0,
+        "seed",
+        "random seed: the same seed gives the same run, with the same BLAS threads (--blas-threads N fixes them)",
+        "int",
+        low=0,
+        high=2**32 - 1,
+    )
 
     @classmethod
     def settings(cls) -> tuple[Setting, ...]:
@@ -139,6 +146,10 @@ class TrainConfig:
     @property
     def full_batch(self) -> bool:
         return self.optimizer == "gd"
+
+    def batch_for(self, n_train: int) -> int:
+        """Digits per step on ``n_train`` training digits: all of them for gd."""
+        return n_train if self.full_batch else min(self.batch_size, n_train)
 
     def with_changes(self, **changes: Any) -> Self:
         """A copy with the given fields replaced (None values are skipped)."""

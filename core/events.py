@@ -11,8 +11,9 @@ that batch's update and with dropout; ``Finished.train_loss`` is one pass
 over the training set with the final weights and no dropout, lower as a rule.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from .config import TrainConfig
 from .inference import Snapshot
@@ -66,10 +67,11 @@ class EpochDone:
     def partial(self) -> bool:
         return self.batches_done < self.batches_per_epoch
 
-    def to_record(self) -> dict[str, float | int | bool]:
+    def to_record(self, thread_changes: Sequence["ThreadsChanged"] = ()) -> dict[str, Any]:
         """The epoch's numbers as one JSON-ready line: what ``--metrics``
-        and a recorded run's metrics.jsonl hold (the arrays left out)."""
-        return {
+        and a recorded run's metrics.jsonl hold (the arrays left out), with
+        the BLAS thread decisions made during the epoch, if any, and why."""
+        record: dict[str, Any] = {
             "epoch": self.epoch,
             "partial": self.partial,
             "batches_done": self.batches_done,
@@ -81,6 +83,11 @@ class EpochDone:
             "samples_per_second": self.samples_per_second,
             "elapsed": self.elapsed,
         }
+        if thread_changes:
+            record["blas_threads"] = [
+                {"step": change.step, "threads": change.threads, "reason": change.reason} for change in thread_changes
+            ]
+        return record
 
 
 @dataclass(frozen=True)

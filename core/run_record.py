@@ -32,7 +32,7 @@ from typing import Any
 from .atomic import atomic_write
 from .config import TrainConfig
 from .errors import DigitTuiError
-from .events import Diverged, EpochDone, Event, Finished
+from .events import Diverged, EpochDone, Event, Finished, ThreadsChanged
 from .inference import Snapshot
 from .model_io import save_model
 from .run_names import nearest_preset, run_name
@@ -65,6 +65,7 @@ class RunRecorder:
         self.on_problem: Callable[[str], None] | None = None
         self.ended = False
         self._best: EpochDone | None = None  # its snapshot: the best model so far
+        self._thread_changes: list[ThreadsChanged] = []  # BLAS thread decisions since the last epoch line
         self._last: EpochDone | None = None
         self._note: str | None = None  # a divergence's message
 
@@ -115,6 +116,8 @@ class RunRecorder:
                 self._record_epoch(event)
             elif isinstance(event, Diverged):
                 self._note = event.message
+            elif isinstance(event, ThreadsChanged):
+                self._thread_changes.append(event)  # said in the next epoch's line, as --metrics does
             elif isinstance(event, Finished):
                 last = self._last
                 final = last.snapshot if last is not None and last.snapshot is not None else event.snapshot
@@ -152,10 +155,9 @@ class RunRecorder:
         return self.problem is None
 
     def _record_epoch(self, event: EpochDone) -> None:
-        line = json.dumps(_finite(_epoch_line(event)))
-        with open(os.path.join(self.folder, METRICS_FILE), "a", encoding="utf-8") as stream:
-            stream.write(line + "\n")
-            stream.flush()  # in the kernel now: a kill of this process keeps it
+        line = json.dumps(_finite(_epoch_line(event, self._thread_changes)))
+        _append_line(os.path.join(self.folder, METRICS_FILE), line)
+        self._thread_changes = []
         self._last = event
         if event.best_epoch == event.epoch and event.snapshot is not None:
             self._best = event
@@ -233,10 +235,23 @@ def _new_folder(root: str, name: str) -> str:
     raise FileExistsError(f"too many runs named {name}")
 
 
-def _epoch_line(event: EpochDone) -> dict[str, Any]:
+def _epoch_line(event: EpochDone, thread_changes: list[ThreadsChanged]) -> dict[str, Any]:
     """The same fields as ``digit-tui train --metrics`` writes, and the best
     so far: a listing reads only a run's last line (core.run_info)."""
-    return dict(event.to_record()) | {"best_val_accuracy": event.best_val_accuracy, "best_epoch": event.best_epoch}
+    best = {"best_val_accuracy": event.best_val_accuracy, "best_epoch": event.best_epoch}
+    return event.to_record(thread_changes) | best
+
+
+def _append_line(path: str, line: str) -> None:
+    """Append one line to a run's own regular file and flush it to the
+    kernel (a kill of this process keeps it). Opened without blocking and
+    never through a link: a FIFO or a device put there fails, never hangs."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+    with os.fdopen(os.open(path, flags, 0o666), "a", encoding="utf-8") as stream:  # closes it, however this ends
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            raise RunsError(f"{printable(path)}: not a regular file")
+        stream.write(line + "\n")
+        stream.flush()
 
 
 def _finished_results(event: Finished, last: EpochDone | None) -> dict[str, Any]:

@@ -79,7 +79,7 @@ def train(
         network = Network.create(config.architecture, config.init, network_rng)
     optimizer = make_optimizer(config.optimizer, network, config.momentum)
     n_train = len(x_train)
-    batch_size = n_train if config.full_batch else min(config.batch_size, n_train)
+    batch_size = config.batch_for(n_train)
     run = _Run(config, network, control, batch_size, math.ceil(n_train / batch_size))
     run.ahead = ahead
     if not config.full_batch:  # gd trains on the whole set as it is: nothing to gather

@@ -35,6 +35,7 @@ KINDS = AUGMENTATIONS
 CENTRE = (IMAGE_SIDE - 1) / 2  # pixel centres are 0..27; rotate and scale about 13.5
 BANK_SIZE = 256  # elastic displacement fields kept at a time
 BANK_REFRESH = 16  # batches between two new banks
+CHUNK = 1024  # digits warped at a time
 
 
 @dataclass(frozen=True)
@@ -84,16 +85,18 @@ class Augmenter:
             out = images.copy()
         elif self.kind == "shift":
             out = shift_images(images, random_offsets(len(images), round(self.strengths.shift), rng))
-        else:
-            out = sample(images, self.coordinates(len(images), rng))
+        else:  # in chunks: a full-batch run's whole set at once would need ~32 KB of work arrays a digit
+            chunks = [images[start : start + CHUNK] for start in range(0, len(images), CHUNK)]
+            warped = [sample(chunk, self.coordinates(len(chunk), rng)) for chunk in chunks]
+            out = warped[0] if len(warped) == 1 else np.concatenate(warped)
         return out.reshape(len(images), -1)
 
     def coordinates(self, count: int, rng: np.random.Generator) -> Buffers:
         """Work buffers whose ``rows`` and ``cols`` say where each output pixel
         reads its input (padded coordinates: see ``warp``)."""
-        if self._buffers is None or self._buffers.count != count:
+        if self._buffers is None or self._buffers.count < count:
             self._buffers = Buffers(count)
-        work = self._buffers
+        work = self._buffers.first(count)  # an epoch's short last batch: the same arrays, cut
         (down_r, across_r), (down_c, across_c) = affine_parts(random_affines(count, self.strengths, rng))
         np.add((down_r + 1)[:, :, None], across_r[:, None, :], out=work.rows)  # +1: the padding before
         np.add((down_c + 1)[:, :, None], across_c[:, None, :], out=work.cols)
@@ -147,7 +150,8 @@ def random_affines(count: int, strengths: Strengths, rng: np.random.Generator) -
     cos, sin = np.cos(angle), np.sin(angle)
     # A = scale * rotation @ shear, with the shear slanting columns by rows
     # (a digit leans as handwriting does). Rows point down, so a positive
-    # angle turns the digit clockwise on screen.
+    # angle turns the digit anticlockwise on screen: a point right of the
+    # centre, (0, d), goes to (-d sin, d cos), up.
     rotation = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)
     slant = np.zeros((count, 2, 2))
     slant[:, 0, 0] = slant[:, 1, 1] = 1.0
@@ -202,9 +206,11 @@ def elastic_displacements(
     """Smooth random displacements (rows, cols), each (count, 28, 28), in pixels.
 
     Noise in [-1, 1] per pixel (variance 1/3), smoothed by G both ways, has
-    variance (1/3) (sum of G's squared row) squared near the centre; it is
-    scaled so that its standard deviation is ``alpha`` pixels whatever the
-    smoothing width (averaging cancels most of the noise)."""
+    variance (1/3) (sum of G's squared row i)(sum of G's squared row j) at
+    pixel (i, j); it is scaled so that its standard deviation, averaged over
+    the image, is ``alpha`` pixels whatever the smoothing width (averaging
+    cancels most of the noise). Near the border, where the Gaussian is cut,
+    it is smaller; at the centre a little larger."""
     noise = rng.uniform(-1.0, 1.0, (2, count, IMAGE_SIDE, IMAGE_SIDE)).astype(np.float32)
     smooth = smoother @ noise @ smoother.T
     gain = np.float32(alpha / np.sqrt((smoother**2).sum(axis=1).mean() ** 2 / 3.0))

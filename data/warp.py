@@ -15,6 +15,8 @@ the image reads only blanks, no read is out of bounds, and nothing from the
 far side of an image, or from the next image in the batch, leaks in.
 """
 
+import copy
+
 import numpy as np
 
 from core.types import FloatArray
@@ -41,13 +43,25 @@ class Buffers:
         self.rows, self.cols, self.whole_rows, self.whole_cols = (np.empty(shape, np.float32) for _ in range(4))
         self.top, self.bottom, self.scratch = (np.empty(shape, np.float32) for _ in range(3))
         self.corner = np.empty(shape, np.intp)
-        self.first = (np.arange(count) * (SIDE * SIDE))[:, None, None]  # where each padded image starts
+        self.starts = (np.arange(count) * (SIDE * SIDE))[:, None, None]  # where each padded image starts
+
+    def first(self, count: int) -> "Buffers":
+        """The same arrays for the first ``count`` images (a batch smaller than
+        the largest seen): views, no new memory."""
+        if count == self.count:
+            return self
+        view = copy.copy(self)
+        view.count = count
+        for name in ("padded", "rows", "cols", "whole_rows", "whole_cols", "top", "bottom", "scratch", "corner"):
+            setattr(view, name, getattr(self, name)[:count])
+        view.starts = self.starts[:count]
+        return view
 
 
-def bilinear(images: FloatArray, rows: FloatArray, cols: FloatArray, buffers: Buffers | None = None) -> FloatArray:
+def bilinear(images: FloatArray, rows: FloatArray, cols: FloatArray) -> FloatArray:
     """Each image (n, 28, 28) read at (rows, cols), each (n, 28, 28), in
     image coordinates; a new (n, 28, 28) float32 array."""
-    work = buffers if buffers is not None and buffers.count == len(images) else Buffers(len(images))
+    work = Buffers(len(images))
     np.add(rows, np.float32(1), out=work.rows)
     np.add(cols, np.float32(1), out=work.cols)
     return sample(images, work)
@@ -66,7 +80,7 @@ def sample(images: FloatArray, work: Buffers) -> FloatArray:
     fr, fc = np.subtract(r, r0, out=r), np.subtract(c, c0, out=c)  # the fractional parts, in place
     corner = work.corner
     np.add(np.multiply(r0, SIDE, out=r0), c0, out=r0)  # the top-left pixel, within its padded image
-    np.add(work.first, r0, out=corner, casting="unsafe")  # whole numbers: the cast is exact
+    np.add(work.starts, r0, out=corner, casting="unsafe")  # whole numbers: the cast is exact
     # The other three neighbours are the same index into the image moved by
     # one pixel, one row, or both: a view, not three more index arrays.
     _mix(flat, flat[1:], corner, fc, work.top, work.scratch)

@@ -241,3 +241,21 @@ def test_a_shift_of_part_of_a_pixel_is_refused_for_whole_pixel_shifts():
         TrainConfig(augment="shift", shift=0.9).validate()
     TrainConfig(augment="affine", shift=0.9).validate()  # affine moves by any amount
     TrainConfig(augment="shift", shift=3.0).validate()
+
+
+def test_a_batch_larger_than_a_chunk_is_warped_in_order():
+    from data.augment import CHUNK
+
+    images = np.random.default_rng(15).random((2 * CHUNK + 5, 784)).astype(np.float32)
+    still = Strengths.of(TrainConfig(shift=0.0, rotate=0.0, scale=0.0, shear=0.0))
+    assert np.allclose(Augmenter("affine", still)(images, np.random.default_rng(16)), images, atol=1e-5)
+
+
+def test_a_short_last_batch_reuses_the_arrays_without_changing_the_result():
+    images = np.random.default_rng(17).random((8, 784)).astype(np.float32)
+    kept, rng = Augmenter("affine"), np.random.default_rng(18)
+    kept(images, rng)
+    short = kept(images[:3], rng)
+    fresh_rng = np.random.default_rng(18)
+    Augmenter("affine")(images, fresh_rng)
+    assert np.array_equal(short, Augmenter("affine")(images[:3], fresh_rng))

@@ -2,7 +2,7 @@
 prediction through MNIST-style preprocessing."""
 
 import numpy as np
-from helpers import settle
+from helpers import settle, wait_until
 
 from core import TrainConfig
 from tui.app import DigitApp
@@ -124,3 +124,32 @@ async def test_a_drawing_is_exported_as_pgm_and_as_a_labelled_csv_row(tiny_csv, 
     assert (tmp_path / "mine-0002.pgm").exists()
     saved = load_dataset(tmp_path / "mine.csv")
     assert saved.labels.tolist() == [1, 7] and saved.images.shape == (2, 784) and saved.images.max() == 255
+
+
+async def test_an_export_that_fails_in_any_way_is_said_and_the_run_goes_on(tiny_csv, tmp_path, monkeypatch):
+    from tui.run_state import Phase
+    from tui.views import draw
+
+    def broken(*args):
+        raise ValueError("a bug while appending")
+
+    monkeypatch.setattr(draw, "append_row", broken)
+    app = DigitApp(TINY.with_changes(epochs=100_000), data_path=tiny_csv, show_timing=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.state.phase is Phase.TRAINING)
+        await pilot.press("p")  # paused: still a run in progress, and a quiet machine for the rest
+        await wait_until(pilot, lambda: app.state.phase is Phase.PAUSED)
+        await pilot.press("d")
+        await pilot.mouse_down(DrawPad, offset=(20, 2))
+        await pilot.hover(DrawPad, offset=(20, 8))
+        await pilot.mouse_up(DrawPad, offset=(20, 8))
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        app.screen.query_one("#export-csv").value = str(tmp_path / "mine.csv")
+        app.screen.query_one("#export-label").value = "1"
+        await pilot.press("enter")
+        said = lambda: any("unexpected error: ValueError" in n.message for n in app._notifications)  # noqa: E731
+        await wait_until(pilot, said)
+        await pilot.pause()
+        assert app.state.phase is Phase.PAUSED  # not FAILED: an export's error is not the run's
+        await pilot.press("q")  # stops the paused run: its worker ends

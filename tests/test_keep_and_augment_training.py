@@ -140,9 +140,13 @@ def test_a_stop_ends_the_thread_making_batches_ahead(digits):
         augment=augmenter_for(config),
         ahead=True,
     )
+    seen = []
     for event in events:
+        seen.append(event)
         if isinstance(event, BatchDone) and event.step == 3:
             control.stop()
+    assert seen[-1].reason == "stopped"
+    assert sum(isinstance(event, BatchDone) for event in seen) == 3  # it ended within the batch
     assert not any(t.name == "batches-ahead" for t in threading.enumerate())
 
 

@@ -446,3 +446,32 @@ def test_models_to_keep_reads_its_variable():
     for bad in ("-1", "many", "2.5", "9" * 30):
         with pytest.raises(RunsError, match="DIGIT_TUI_KEEP_MODELS"):
             models_to_keep({"DIGIT_TUI_KEEP_MODELS": bad})
+
+
+def test_a_fifo_put_in_place_of_the_metrics_file_fails_the_record_and_never_hangs(tmp_path):
+    recorder = RunRecorder.create(str(tmp_path), QUICK, "tiny.csv", "default", NOW)
+    os.mkfifo(os.path.join(recorder.folder, METRICS_FILE))
+    problems = []
+    recorder.on_problem = problems.append
+    done = threading.Event()
+
+    def record_all():
+        for event in events_of(QUICK):
+            recorder.record(event)
+        done.set()
+
+    threading.Thread(target=record_all, daemon=True).start()
+    assert done.wait(60), "recording blocked on a FIFO"  # a hang guard, not a speed requirement
+    assert recorder.problem is not None and "no longer recorded" in recorder.problem and problems
+
+
+def test_a_runs_metrics_lines_carry_the_blas_thread_decisions(tmp_path):
+    from core.events import ThreadsChanged
+
+    events = events_of(QUICK)
+    events.insert(1, ThreadsChanged(0, 1, "small steps: 1 thread"))
+    recorder = recorded(tmp_path, events=events)
+    with open(os.path.join(recorder.folder, METRICS_FILE), encoding="utf-8") as stream:
+        lines = [json.loads(line) for line in stream]
+    assert lines[0]["blas_threads"] == [{"step": 0, "threads": 1, "reason": "small steps: 1 thread"}]
+    assert all("blas_threads" not in line for line in lines[1:])

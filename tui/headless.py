@@ -26,7 +26,7 @@ from data.inputs import input_files
 
 from .cli import os_reason, writing_stdout
 from .options import config_from_args
-from .recording import add_test_accuracy, outcome_recorded, start_recording
+from .recording import add_test_accuracy, outcome_recorded, recorded_events, start_recording
 from .session import evaluate_model, load_split, score_test_part, train_split, write_submission
 
 REFRESH_SECONDS = 0.1  # progress redraws at most this often, not once per batch
@@ -55,7 +55,7 @@ def train_command(args):
         raise DigitTuiError(f"--save and --metrics name the same file: {printable(args.save)}")
     dataset, split = load_split(args.data, config)
     console = _Console(stderr=True, quiet=args.json)
-    recorder = start_recording(args.no_record, config, dataset.source, args.preset, getattr(dataset, "classes", None))
+    recorder = start_recording(args.no_record, config, dataset.source, args.preset, dataset.classes)
     with outcome_recorded(recorder), _metrics_log(args.metrics) as metrics:
         events, threads = train_split(config, split, requested_threads=args.blas_threads)
         finished, diverged = _run_training(config, events, console, metrics, recorder)
@@ -108,7 +108,7 @@ def _metrics_log(path):
         with _log_stream(path) as stream:
 
             def record(event, thread_changes=()):
-                stream.write(json.dumps(_epoch_record(event, thread_changes)) + "\n")
+                stream.write(json.dumps(event.to_record(thread_changes)) + "\n")
                 stream.flush()
 
             yield record
@@ -138,9 +138,7 @@ def _run_training(config, events, console, metrics, recorder=None):
         batch_task = progress.add_task(f"{label} 1", total=None, status="")
         last_batch = None
         changes = []  # the BLAS thread decisions since the last epoch's line
-        for event in events:
-            if recorder is not None:
-                recorder.record(event)
+        for event in recorded_events(events, recorder):
             if isinstance(event, ThreadsChanged):
                 changes.append(event)
                 console.print(Text(f"BLAS threads: {event.reason}", style="dim"))
@@ -179,15 +177,6 @@ def _show_batch(progress, task, label, event):
 def _same_path(first, second):
     """The same file, however it is spelled (./x, a symbolic link)."""
     return os.path.realpath(first) == os.path.realpath(second)
-
-
-def _epoch_record(event, thread_changes=()):
-    record = event.to_record()
-    if thread_changes:  # why the BLAS thread count changed during this epoch (see core.threads)
-        record["blas_threads"] = [
-            {"step": change.step, "threads": change.threads, "reason": change.reason} for change in thread_changes
-        ]
-    return record
 
 
 def _summary(config, finished, saved_path):

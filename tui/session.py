@@ -79,9 +79,10 @@ def train_split(config, split, control=None, requested_threads=None, ui=False):
     back at the first slow step. The app keeps a core for its interface, so
     on 2 cores it neither tries two BLAS threads nor makes batches ahead."""
     spare = 1 if ui else 0
-    batch = len(split.y_train) if config.full_batch else min(config.batch_size, len(split.y_train))
-    policy = thread_policy(requested_threads, config.architecture.parameter_count, batch, spare=spare)
     ahead = config.augment != "none" and available_cores() - spare >= 2
+    batch = config.batch_for(len(split.y_train))
+    # The thread making batches ahead takes a core: BLAS threads get the others.
+    policy = thread_policy(requested_threads, config.architecture.parameter_count, batch, spare=spare + int(ahead))
     events = train(
         config,
         split.x_train,

@@ -145,5 +145,7 @@ class WorkerMixin:
             self._post(run_id, message_class(f"unexpected error: {type(error).__name__}: {printable(error, 200)}"))
 
     def on_worker_state_changed(self, event: Worker.StateChanged):
-        if event.state == WorkerState.ERROR and self.state.phase.active:  # a worker escaped its own handler
+        # A training or opening worker escaped its own handler (another worker's
+        # error, an export's, must not fail the run).
+        if event.state == WorkerState.ERROR and self.state.phase.active and event.worker.group in ("training", "open"):
             self._post(self.state.run_id, RunFailed(f"unexpected error: {printable(event.worker.error, 200)}"))

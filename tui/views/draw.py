@@ -219,17 +219,19 @@ class DrawView(View):
             )
 
     def _write_export(self, digit, path, label):
-        try:
+        try:  # any error is said: an export's bug must not reach the worker (see WorkerMixin)
             with self._export_lock:  # one export at a time: two appends at once would lose a row
                 image = next_free_name(path.removesuffix(".csv"), ".pgm")
                 write_pgm(image, digit)
                 count = append_row(path, digit, label) if label is not None else None
-        except (DigitTuiError, OSError) as error:
+        except Exception as error:  # noqa: BLE001 - DigitTuiError and OSError as a rule; anything else said too
+            known = isinstance(error, (DigitTuiError, OSError))
             line = printable(getattr(error, "strerror", None) or error, 200)
-            self.app.call_from_thread(self.notify, line, severity="error", markup=False)
+            line = line if known else f"unexpected error: {type(error).__name__}: {line}"
+            self.app.notify(line, severity="error", markup=False)  # notify is safe from a thread
             return
         added = "" if count is None else f"; added as digit {count} of {path} (label {label})"
-        self.app.call_from_thread(self.notify, f"Saved {image}{added}", markup=False)
+        self.app.notify(f"Saved {image}{added}", markup=False)
 
     def _predict(self):
         self._pending = False
