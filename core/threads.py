@@ -32,11 +32,13 @@ TRY_THREADS = 2  # the count measured to help; on more cores the rest stay free 
 SLOW = 1.5  # a step this many times the recent best means trouble on two threads
 FASTER = 0.95  # two threads are kept only for a median step 5% faster than one's
 IDLE_SPARE = 0.25  # cores other processes may keep busy while we still count as alone
-CHECK_SECONDS = 2.0  # seconds of training steps between looks at the load
+CHECK_SECONDS = 2.0  # seconds of training steps between looks at the load (the first: after BASELINE_STEPS)
 BASELINE_STEPS = 8  # one-thread steps seen before a trial, and steps in a trial
 RETRY_SECONDS = 4.0  # wait after a failed trial: doubled at each failure ...
 MAX_RETRY_SECONDS = 64.0  # ... up to this, so an erratic machine seldom pays for trials
 FORGET = 1.005  # the recent best rises 0.5% a step, so an old lucky step fades
+STRIKES = 2  # on two threads, this many slow steps ...
+STRIKE_WINDOW = 4  # ... among the latest this many mean trouble; one alone happens on an idle machine too
 
 
 class _Mode(Enum):
@@ -72,8 +74,12 @@ class ThreadPolicy:
         self._best = float("inf")  # recent best step at the current count (forgets slowly)
         self._recent: list[float] = []  # this count's latest full steps, at most BASELINE_STEPS
         self._one_best = self._one_median = float("inf")  # one thread's figures, kept during a trial
-        self._next_check = CHECK_SECONDS
+        # The first look comes as soon as one thread's steps are known: a short
+        # run (the deep preset trains for under a second) would otherwise end
+        # before it, and never try two threads on an idle machine.
+        self._next_check = 0.0
         self._next_trial = 0.0
+        self._slow_steps: list[int] = []  # on two threads: the latest slow steps' numbers
         self._retry_wait = RETRY_SECONDS
         self._said_why_not = False  # a busy or unknown load reported, until the machine looks idle
         self._idle_limit = self.cores - TRY_THREADS + IDLE_SPARE
@@ -145,8 +151,11 @@ class ThreadPolicy:
 
     def _on_two(self, seconds: float) -> int | None:
         if seconds > SLOW * self._best:
-            ratio = seconds / self._best
-            return self._back_to_one(f"step {ratio:.1f}x its best on {TRY_THREADS} threads", failed=True)
+            self._slow_steps = [step for step in self._slow_steps if step > self._step - STRIKE_WINDOW] + [self._step]
+            if len(self._slow_steps) >= STRIKES:
+                ratio = seconds / self._best
+                return self._back_to_one(f"steps {ratio:.1f}x their best on {TRY_THREADS} threads", failed=True)
+            return None  # a lone slow step: kept out of the best, and watched
         self._note(seconds)
         if self._clock < self._next_check:
             return None
@@ -182,6 +191,7 @@ class ThreadPolicy:
 
     def _switch(self, threads: int, reason: str) -> int:
         self._best, self._recent = float("inf"), []  # step times at the old count say nothing now
+        self._slow_steps = []
         self._decide(threads, reason)
         return threads
 

@@ -8,6 +8,7 @@ from core import TrainConfig, train
 from core.blas import PARALLEL_WORK, blas_threads
 from core.events import BatchDone, RunStarted, ThreadsChanged
 from core.threads import (
+    BASELINE_STEPS,
     CHECK_SECONDS,
     MAX_RETRY_SECONDS,
     RETRY_SECONDS,
@@ -85,16 +86,18 @@ def test_an_idle_machine_tries_two_threads_and_keeps_them_when_faster():
     policy = adaptive(load)
     machine = Machine(policy, two_threads=0.003)
     assert policy.threads == 1  # always starts on one
-    assert machine.run(CHECK_SECONDS - 0.1) == 1  # no look before the first check
+    for _ in range(BASELINE_STEPS - 1):  # one thread's steps first: no look before they are known
+        assert policy.after_step(ONE_THREAD, rows=128) is None
     assert load.reads == 0
+    assert policy.after_step(ONE_THREAD, rows=128) == 2  # then at once: a short run gets its trial too
+    assert load.reads == 1
     assert machine.run(60) == 2
     assert [(d.threads, d.reason) for d in policy.decisions[1:]] == [
         (2, "machine idle, other programs use 0.1 of 2 cores: try 2 threads"),
         (2, "2 threads faster, 3.0 ms against 4.0 ms a step: kept"),
     ]
-    first_on_two = machine.history.index(2)
-    assert policy.decisions[1].step == first_on_two  # decided after the step before it
-    assert set(machine.history[first_on_two:]) == {2}
+    assert policy.decisions[1].step == BASELINE_STEPS  # decided after the step before the first on two
+    assert set(machine.history) == {2}
 
 
 def test_the_app_leaves_a_core_to_its_interface():
@@ -171,7 +174,7 @@ def test_a_load_that_starts_on_two_threads_sends_the_run_back_to_one_and_its_end
     load.others = 1.0
     machine.run(0.01)
     assert policy.threads == 1
-    assert reasons(policy)[-1] == "step 1.6x its best on 2 threads: back to 1"
+    assert reasons(policy)[-1] == "steps 1.6x their best on 2 threads: back to 1"
     assert machine.run(60) == 1  # busy all along: no trial
     load.others, machine.times[2] = 0.0, 0.003  # it ends
     assert machine.run(MAX_RETRY_SECONDS + 2 * CHECK_SECONDS) == 2
@@ -209,7 +212,8 @@ def test_the_recent_best_forgets_an_old_lucky_step():
     machine = Machine(policy, two_threads=0.003)
     assert machine.run(10) == 2
     policy.after_step(0.0015, rows=128)  # once, twice as fast as ever after
-    assert policy.after_step(0.003, rows=128) == 1  # right after it, 2x that best is slow ...
+    assert policy.after_step(0.003, rows=128) is None  # right after it, 2x that best is slow: one strike ...
+    assert policy.after_step(0.003, rows=128) == 1  # ... two strikes ...
     machine.run(60)
     assert policy.threads == 2  # ... but the machine is fine, and the run goes back to two
     machine.run(0.1)  # a while after a new lucky step
@@ -302,3 +306,18 @@ def test_the_policy_for_this_machine():
     policy = thread_policy(None, 7_960, 64)
     assert policy.threads == 1 and "small steps" in policy.decisions[0].reason
     assert thread_policy(3, 7_960, 64).threads == 3
+
+
+def test_a_lone_slow_step_on_two_threads_is_tolerated_two_close_together_are_not():
+    """An idle machine has its odd slow step too (6 in 3,100 measured): one
+    alone keeps two threads; a second among the next few ends them."""
+    policy = adaptive(FakeLoad(0.0))
+    machine = Machine(policy, two_threads=0.003)
+    assert machine.run(10) == 2
+    assert policy.after_step(0.009, rows=128) is None  # 3x, alone
+    machine.run(0.1)
+    assert policy.threads == 2
+    assert policy.after_step(0.009, rows=128) is None
+    assert policy.after_step(0.003, rows=128) is None
+    assert policy.after_step(0.009, rows=128) == 1  # two slow steps within STRIKE_WINDOW
+    assert reasons(policy)[-1] == "steps 3.0x their best on 2 threads: back to 1"
