@@ -72,19 +72,18 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-# Measured with bench/compare_torch.py on the project's 2-core machine: a
-# second thread pays off once one training step multiplies about 20 million
-# weight-by-sample pairs (784-128-10 at batch 512: +16%; 784-256-128-10 at
-# batch 128: +12%; 784-10-10 on all 4,000 digits at once: +20%) and not below
-# (784-128-10 at batch 128: even; 784-10-10 at batch 512: 20% slower).
-PARALLEL_WORK = 20_000_000
+# Below this many weight-by-sample products a step (parameters x batch
+# size), a second thread is not even tried (core.threads): 784-10-10 at
+# batch 64 (0.5 million) gains nothing from it. Measured with
+# bench/compare_torch.py: on an Intel Xeon two threads paid from about 20
+# million (784-128-10 at batch 512: +16%, at batch 128, 13 million: even);
+# on the AMD EPYC that replaced it, 784-128-10 at batch 128 ran 14-44%
+# faster on two. Above the limit the policy only tries two threads, on an
+# idle machine, and keeps them only if they are faster, so a low limit
+# costs at most a trial.
+PARALLEL_WORK = 10_000_000
 
-
-def threads_for(parameters: int, batch_size: int, cores: int | None = None) -> int:
-    """BLAS threads for a step of ``batch_size`` samples through a network
-    of ``parameters`` weights: one thread for small steps, every core for
-    large ones. A fixed rule rather than a timing at start-up, so that the
-    same seed gives the same run: results differ in the last bits between
-    thread counts."""
-    cores = cores or available_cores()
-    return cores if parameters * batch_size >= PARALLEL_WORK else 1
+# Switching the count (set_blas_threads) while another thread of this
+# process is inside a product is safe for OpenBLAS's pthreads build: the
+# pool is made once at its largest and a product reads the count when it
+# starts, so a running product finishes with the count it began with.
