@@ -192,6 +192,9 @@ def main():
     report["scale"] = run_script(report, "scale.py", "--epochs", "2" if quick else "3")
     sizes = ["1000", "10000"] if quick else ["1000", "10000", "60000"]
     report["browse"] = run_script(report, "browse_large.py", "--repeats", "10" if quick else "50", "--sizes", *sizes)
+    report["race"] = run_script(
+        report, "augment_race.py", "--pairs", "1" if quick else "3", *(["--quick"] if quick else [])
+    )
     report["load_average"]["end"] = os.getloadavg()
     report["targets"] = target_rows(report)
     report["old"] = {"date": old[0], "figures": old[1]}

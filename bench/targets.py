@@ -145,5 +145,37 @@ def scale_rows(report):
     return rows
 
 
+def race_rows(report):
+    """The accuracy race (bench/augment_race.py): augmentation's share of a
+    step, the best preset's accuracy, its time against the peer's."""
+    race = report.get("race")
+    if not race:
+        return []
+    rows = []
+    for kind, limit in (("affine", 0.20), ("elastic", 0.35)):
+        cost = race["share"][kind]["share"]
+        rows.append(
+            row(f"{kind} augmentation: its cost beside a step", f"<= {limit:.0%}", (f"{cost:.1%}", cost <= limit))
+        )
+        for name, share in race["loop_share"].items():
+            if name.split()[0] == kind:
+                rows.append(
+                    row(
+                        f"{kind}: share of a step in the loop ({name})",
+                        f"<= {limit:.0%}",
+                        (f"{share:.1%}", share <= limit),
+                    )
+                )
+    result = race["race"]
+    accuracy = result["val_accuracy"]
+    rows.append(row("best preset: validation accuracy, seed 0", ">= 97.9%", (f"{accuracy:.2%}", accuracy >= 0.979)))
+    if result.get("ratio") is not None:
+        text = f"{result['ratio']:.3f} ({result['ours_train_s']:.2f} s vs {result['peer_train_s']:.1f} s)"
+        rows.append(
+            row("best preset's time / neural-network-digits 1.2.2's", "<= 0.25", (text, result["ratio"] <= 0.25))
+        )
+    return rows
+
+
 def target_rows(report):
-    return speed_rows(report) + thread_rows(report) + ui_rows(report) + scale_rows(report)
+    return speed_rows(report) + thread_rows(report) + ui_rows(report) + scale_rows(report) + race_rows(report)
