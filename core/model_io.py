@@ -19,7 +19,6 @@ import json
 import lzma
 import math
 import struct
-import unicodedata
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -30,6 +29,8 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .atomic import atomic_write
+from .class_names import CLASSES, DIGIT_NAMES, class_names_problem
+from .class_names import show_value as _show
 from .config import TrainConfig
 from .errors import ConfigError, ModelFileError
 from .files import open_regular
@@ -44,16 +45,8 @@ FORMAT_VERSION = 1
 # Pixels are divided by this before they reach the network (the default for
 # files that do not record their own).
 PIXEL_SCALE = 255.0
-# This digit-tui reads 28x28 digits into the 10 classes 0-9.
+# This digit-tui reads 28x28 digits into ten classes (core.class_names).
 INPUTS = 784
-CLASSES = 10
-# What each class is called: the digits, unless the model learnt another
-# dataset (Fashion-MNIST's "Coat", KMNIST's "ki"); files before the names
-# were stored are digit models.
-DIGIT_NAMES: tuple[str, ...] = tuple(str(digit) for digit in range(CLASSES))
-# A class name is a word or two ("Ankle boot"); a longer one is no name but
-# an attempt to fill the screen.
-MAX_CLASS_NAME = 40
 # A real 'meta' record is a few kilobytes; 1 MB leaves room and stops a
 # record made to fill memory.
 META_LIMIT = 1 << 20
@@ -176,16 +169,6 @@ def _read_model_members(path: StrPath, archive: zipfile.ZipFile) -> SavedModel:
 
 def _error(path: StrPath, text: str) -> ModelFileError:
     return ModelFileError(f"{printable(path)}: {text}")
-
-
-def _show(value: object) -> str:
-    """A value from the file inside a message: containers by their kind (their
-    text could be a megabyte), anything else quoted and bounded."""
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return printable(repr(value), 40)
 
 
 def _reason(error: BaseException) -> str:
@@ -344,45 +327,6 @@ def _read_classes(path: StrPath, meta: dict[str, Any]) -> tuple[str, ...]:
     return tuple(value)
 
 
-def class_names_problem(value: object) -> str | None:
-    """What makes ``value`` unusable as the ten class names, or None.
-
-    The names are shown in tables, headers and messages, so each is a short
-    line of text: no control or format characters (an escape sequence in a
-    name would reach the terminal), no blank name, none twice (a prediction
-    would be ambiguous)."""
-    if not isinstance(value, list):
-        return f"{_show(value)} is not a list of names"
-    if len(value) != CLASSES:
-        return f"{len(value):,} names, but the model has {CLASSES} classes"
-    for number, name in enumerate(value):
-        if not isinstance(name, str):
-            return f"the name of class {number} is {_show(name)}, not text"
-        if len(name) > MAX_CLASS_NAME:
-            return f"the name of class {number} is {len(name):,} characters long, more than {MAX_CLASS_NAME}"
-        if not name.strip() or name != name.strip():
-            return f"the name of class {number} ({_show(name)}) is blank or has spaces around it"
-        if printable(name, MAX_CLASS_NAME) != name:
-            return f"the name of class {number} ({_show(name)}) holds control characters"
-        if not any(_visible(char) for char in name):
-            return f"the name of class {number} ({_show(name)}) has no visible character"
-        if name.isdigit() and name != str(number):
-            return f"class {number} is named {_show(name)}, another class's number"
-    if len(set(value)) != len(value):
-        return "two classes have the same name"
-    return None
-
-
-# Letters that draw nothing although Unicode does not call them spaces.
-_BLANK_LETTERS = {"\u115f", "\u1160", "\u2800", "\u3164", "\uffa0"}
-
-
-def _visible(char: str) -> bool:
-    """Whether ``char`` draws something: not a space, a mark that only
-    decorates the one before it, a format or private character, a blank."""
-    return unicodedata.category(char)[0] not in "ZMC" and char not in _BLANK_LETTERS
-
-
 # ---- architecture ------------------------------------------------------------
 
 
@@ -416,7 +360,8 @@ def _read_hidden(path: StrPath, record: dict[str, Any]) -> tuple[int, ...]:
     for number, size in enumerate(hidden, 1):
         if type(size) is not int or not 1 <= size <= MAX_UNITS:  # type(): a bool is no size
             raise _error(
-                path, f"architecture 'hidden': layer {number} size {_show(size)} is not a whole number in 1-{MAX_UNITS}"
+                path,
+                f"architecture 'hidden': layer {number} size {_show(size)} is not a whole number in 1-{MAX_UNITS}",
             )
     return tuple(hidden)
 

@@ -5,8 +5,8 @@ from typing import Any, Self
 
 import numpy as np
 
+from core.class_names import DIGIT_NAMES
 from core.errors import DataError
-from core.model_io import DIGIT_NAMES
 from core.text import printable
 from core.types import ByteArray, FloatArray, IntArray, LabelArray
 

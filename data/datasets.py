@@ -9,8 +9,8 @@ test can swap an entry (its sources and checksums) with monkeypatch.
 import os
 from dataclasses import dataclass
 
+from core.class_names import DIGIT_NAMES
 from core.errors import DataError
-from core.model_io import DIGIT_NAMES
 from core.text import printable
 
 # The same four names for every dataset; the loader's folder lookup picks

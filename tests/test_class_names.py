@@ -9,8 +9,8 @@ import pytest
 from helpers import synthetic_digits, write_csv, write_idx_pair
 
 from core import Architecture, Network, load_model, save_model
+from core.class_names import DIGIT_NAMES, MAX_CLASS_NAME
 from core.errors import ModelFileError
-from core.model_io import DIGIT_NAMES, MAX_CLASS_NAME
 from data import datasets, load_dataset
 from tui.browsing import Selection, find_next, jump_position
 from tui.cli import main

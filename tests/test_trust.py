@@ -312,7 +312,7 @@ async def test_help_has_a_section_per_view_and_fits_120x40(tiny_csv):
             assert len(keys) == len(set(keys)), title
         assert any(row[0] == "tab" for row in sections[0][1]) and any(row[0] == "0-9" for row in sections[2][1])
         await pilot.press("question_mark")
-        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen) and app.screen.focused is not None)
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen) and app.screen.is_mounted)
         await pilot.pause()
         scroll = app.screen.query_one("#help-scroll")
         # It fits, or it scrolls visibly: a scrollbar and the keys for it, and the keys take it.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.model_io import DIGIT_NAMES
+from core.class_names import DIGIT_NAMES
 from core.text import printable
 
 FILTERS = ("all", "misclassified", "least confident")

@@ -15,10 +15,10 @@ from rich.text import Text
 
 from core import BatchDone, Diverged, EpochDone, Finished, load_model, save_model
 from core.atomic import atomic_write
+from core.class_names import DIGIT_NAMES
 from core.errors import DigitTuiError
 from core.events import ThreadsChanged
 from core.inference import predict, probabilities
-from core.model_io import DIGIT_NAMES
 from core.outputs import check_output_path
 from core.text import printable
 from data import load_dataset, normalise

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 from textual.message import Message
 
+from core.class_names import DIGIT_NAMES
 from core.config import TrainConfig
 from core.events import Diverged, EpochDone, Finished
 from core.inference import Snapshot
-from core.model_io import DIGIT_NAMES
 from core.types import ByteArray, FloatArray, LabelArray
 
 

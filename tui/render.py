@@ -14,7 +14,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.renderables.bar import Bar
 
-from core.model_io import DIGIT_NAMES
+from core.class_names import DIGIT_NAMES
 
 # The longest class name the probability bars show whole (Fashion-MNIST's
 # "T-shirt/top"); a longer one, from someone's model file, is cut.

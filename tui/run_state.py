@@ -14,10 +14,10 @@ from typing import Optional
 
 from rich.text import Text
 
+from core.class_names import DIGIT_NAMES
 from core.config import TrainConfig
 from core.events import Diverged, EpochDone
 from core.inference import Snapshot
-from core.model_io import DIGIT_NAMES
 from core.types import ByteArray, FloatArray, LabelArray
 
 from .messages import BatchProgress

@@ -6,8 +6,9 @@ dialog says which weights they are. Training pauses while it is open.
 """
 
 from core import save_model
+from core.class_names import DIGIT_NAMES
 from core.errors import DigitTuiError
-from core.model_io import DIGIT_NAMES, PIXEL_SCALE
+from core.model_io import PIXEL_SCALE
 from data.inputs import input_files
 
 from .dialogs import SaveScreen

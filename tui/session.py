@@ -10,11 +10,12 @@ import numpy as np
 from core import train
 from core.atomic import atomic_write
 from core.blas import available_cores
+from core.class_names import DIGIT_NAMES
 from core.config import TrainConfig
 from core.errors import ConfigError, DigitTuiError, ModelFileError
 from core.inference import Snapshot, predict
 from core.metrics import accuracy, confusion_matrix, precision_recall
-from core.model_io import DIGIT_NAMES, PIXEL_SCALE
+from core.model_io import PIXEL_SCALE
 from core.text import printable
 from core.threads import thread_policy
 from core.types import StrPath

@@ -9,7 +9,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import DataTable, ProgressBar, Sparkline, Static
 
-from core.model_io import DIGIT_NAMES
+from core.class_names import DIGIT_NAMES
 
 from .compact import CompactLines
 from .render import AsciiBar, LineChart, digit_art, probability_bars, rjust_cells, short_names, text_sparkline

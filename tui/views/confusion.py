@@ -6,8 +6,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Label
 
+from core.class_names import DIGIT_NAMES
 from core.metrics import confusion_matrix
-from core.model_io import DIGIT_NAMES
 
 from ..widgets import ConfusionGrid
 from .base import View

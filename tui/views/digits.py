@@ -8,7 +8,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Label
 
-from core.model_io import DIGIT_NAMES
+from core.class_names import DIGIT_NAMES
 
 from ..augment_preview import AugmentScreen
 from ..browsing import Selection, find_next, ordered_rows
