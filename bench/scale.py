@@ -40,6 +40,8 @@ ROOT = os.path.dirname(BENCH)
 sys.path.insert(0, ROOT)
 sys.path.insert(0, BENCH)
 
+from busy_threads import start_competitor, stop  # noqa: E402  (the same busy loop as the thread benchmark)
+
 LOAD_TARGET, CACHED_TARGET, MEMORY_TARGET_MB, LAG_TARGET_MS = 2.0, 0.2, 600, 25
 
 PEAK_KB = """
@@ -83,10 +85,6 @@ sys.exit(code)
 )
 
 
-def start_competitor():
-    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
-
-
 def fresh_process(args, env=None):
     """Run ``args`` (after the interpreter) with recording off; its stdout and stderr."""
     environment = dict(os.environ, DIGIT_TUI_RECORD="off", **(env or {}))
@@ -114,8 +112,7 @@ def cli_figures(folder, epochs, busy):
                 epochs_done = [json.loads(line) for line in lines]
     finally:
         if competitor is not None:
-            competitor.terminate()
-            competitor.wait()
+            stop(competitor)
     summary = json.loads(stdout)
     ends = [0.0] + [line["elapsed"] for line in epochs_done]
     per_epoch = sorted(b - a for a, b in zip(ends, ends[1:]))
@@ -137,8 +134,7 @@ def app_figures(folder, epochs, busy):
         stdout, _ = fresh_process([os.path.join(BENCH, "scale.py"), "--in-app", folder, "--epochs", str(epochs)])
     finally:
         if competitor is not None:
-            competitor.terminate()
-            competitor.wait()
+            stop(competitor)
     return json.loads(stdout)
 
 

@@ -81,11 +81,11 @@ def train(
     n_train = len(x_train)
     batch_size = config.batch_for(n_train)
     run = _Run(config, network, control, batch_size, math.ceil(n_train / batch_size))
-    run.ahead = ahead
-    if not config.full_batch:  # gd trains on the whole set as it is: nothing to gather
-        run.gather = BatchGather(x_train, y_train, batch_size)
     if augment is not None:
         run.augment = lambda x: augment(x, augment_rng)
+    run.ahead = ahead and augment is not None  # only augmentation is worth a thread of its own
+    if not (config.full_batch or run.ahead):  # gd trains on the whole set as it is; ahead, batches are new arrays
+        run.gather = BatchGather(x_train, y_train, batch_size)
     yield RunStarted(config, n_train, len(x_val), config.epochs, run.batches, run.snapshot)
     if threads is not None:  # one policy per run: its first choice now, its later decisions as they come
         set_blas_threads(threads.threads)
@@ -159,7 +159,7 @@ def _epoch(
     y_train: IntArray,
 ) -> Generator[BatchDone | ThreadsChanged, None, _Tally]:
     """Train one epoch (or until a stop); yield BatchDone (and ThreadsChanged); return its _Tally."""
-    if run.ahead and run.augment is not None:  # augmenting the next batch in a thread while this one trains
+    if run.ahead:  # augmenting the next batch in a thread while this one trains
         with Ahead(epoch_batches(x_train, y_train, order, run.batch_size, run.augment, None)) as ahead:
             return (yield from _steps(run, epoch, lr, iter(ahead), optimizer))
     batches = epoch_batches(x_train, y_train, order, run.batch_size, run.augment, run.gather)
