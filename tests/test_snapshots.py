@@ -33,7 +33,8 @@ def keys_after_training(*keys):
             await pilot.press(key)
             await pilot.pause()
             await wait_until(pilot, lambda: pilot.app.screen.is_mounted and pilot.app.screen.focused is not None)
-        await pilot.pause(0.5)  # let the tab underline finish its animation
+        await pilot.wait_for_scheduled_animations()  # the tab underline, a focused field's highlight
+        await pilot.pause(0.5)  # and a moment more on a loaded machine
 
     return run_before
 
