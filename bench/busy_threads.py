@@ -1,6 +1,6 @@
 """Benchmark: the automatic BLAS thread choice on an idle and on a busy machine.
 
-    python bench/busy_threads.py [--rounds 5] [--epochs 15 100] [--json out.json]
+    python bench/busy_threads.py [--rounds 5] [--epochs 15 100] [--train "--preset deep"] [--json out.json]
 
 Runs the real `digit-tui train --preset deep` (784-256-128-10, batch 128:
 large enough steps for core.threads to consider a second thread) on the
@@ -23,6 +23,9 @@ longer one (100 epochs, about 4.5 s, long enough for a trial).
 Reported as ratios, each the median of the rounds' ratios:
 - busy: auto / --blas-threads 1 under the same load; target >= 80%.
 - idle: auto / the better of --blas-threads 1 and 2; target >= 95%.
+``--train`` runs other settings instead of the deep preset (smaller steps,
+say: ``--train "--hidden 128 --batch-size 32 --optimizer adam"``).
+
 Also the policy's decisions (from --metrics "blas_threads" entries), and
 the load that other processes put on the machine during the "idle" runs
 (this machine is shared: an "idle" run is only as idle as the others let it).
@@ -31,6 +34,7 @@ the load that other processes put on the machine during the "idle" runs
 import argparse
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -67,12 +71,15 @@ class ChildrenCpu:
         return usage.children_user + usage.children_system
 
 
-def one_run(way, epochs, folder):
+DEEP = "--preset deep"
+
+
+def one_run(way, epochs, folder, settings=DEEP):
     """(samples/s, the count at the end, the decisions, cores others kept busy)."""
     metrics = os.path.join(folder, "metrics.jsonl")
     if os.path.exists(metrics):
         os.remove(metrics)
-    command = [sys.executable, "-m", "tui", "train", "--preset", "deep", "--epochs", str(epochs)]
+    command = [sys.executable, "-m", "tui", "train", *shlex.split(settings), "--epochs", str(epochs)]
     command += ["--json", "--no-record", "--metrics", metrics, *WAYS[way]]
     others = CompetingLoad(own_cpu=ChildrenCpu())  # the run's own CPU time is taken out once it is waited for
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
@@ -87,7 +94,7 @@ def one_run(way, epochs, folder):
     return summary["samples_per_second"], summary["blas_threads"], decisions, load
 
 
-def measure(epochs, rounds, busy_two, report=print):
+def measure(epochs, rounds, busy_two, report=print, settings=DEEP):
     """{machine: {way: [samples/s of each round]}}, the decisions of the auto
     runs, and the load others put on the machine during each idle run.
     ``busy_two``: also run --blas-threads 2 on the busy machine, once."""
@@ -105,7 +112,7 @@ def measure(epochs, rounds, busy_two, report=print):
                         if machine == "busy" and way == "2 threads" and not (busy_two and index == 0):
                             continue
                         time.sleep(SETTLE_SECONDS)
-                        speed, final, made, load = one_run(way, epochs, folder)
+                        speed, final, made, load = one_run(way, epochs, folder, settings)
                         speeds[machine][way].append(speed)
                         if way == "auto":
                             decisions[machine].append({"final_threads": final, "decisions": made})
@@ -148,10 +155,10 @@ def switches(decisions):
     return {"runs": len(decisions), "trials": tried, "kept": kept}
 
 
-def figures(lengths=(15, 100), rounds=5, report=print):
-    result = {"load_average_before": os.getloadavg(), "runs": []}
+def figures(lengths=(15, 100), rounds=5, report=print, settings=DEEP):
+    result = {"settings": settings, "load_average_before": os.getloadavg(), "runs": []}
     for epochs in lengths:
-        speeds, decisions, idle_load = measure(epochs, rounds, epochs == lengths[0], report)
+        speeds, decisions, idle_load = measure(epochs, rounds, epochs == lengths[0], report, settings)
         medians = {m: {w: round(statistics.median(v)) for w, v in by_way.items() if v} for m, by_way in speeds.items()}
         result["runs"].append(
             {
@@ -171,7 +178,7 @@ def figures(lengths=(15, 100), rounds=5, report=print):
 def print_figures(result):
     print(
         f"digit-tui BLAS threads on an idle and a busy machine, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores,\n"
-        f"deep preset (784-256-128-10, batch 128), bundled sample; load average before "
+        f"{describe(result.get('settings', DEEP))}, bundled sample; load average before "
         f"{result['load_average_before'][0]:.2f}, after {result['load_average_after'][0]:.2f}"
     )
     for run in result["runs"]:
@@ -198,13 +205,19 @@ def print_figures(result):
         )
 
 
+def describe(settings):
+    return "deep preset (784-256-128-10, batch 128)" if settings == DEEP else f"train {settings}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median reported)")
     parser.add_argument("--epochs", type=int, nargs="+", default=[15, 100], help="run lengths, in epochs")
+    parser.add_argument("--train", default=DEEP, help="the training settings, as digit-tui train takes them")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args()
-    result = figures(args.epochs, args.rounds, report=lambda line: print(line, file=sys.stderr, flush=True))
+    report = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    result = figures(args.epochs, args.rounds, report, args.train)
     print_figures(result)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as stream:

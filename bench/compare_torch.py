@@ -16,7 +16,10 @@
    sample (4,000 training digits, 1,000 validation, 6 epochs), where
    start-up and each epoch's end count: digit-tui's ``core.train`` from the
    call to its Finished event (the network made, every epoch's validation
-   pass, snapshot and probabilities, the final pass over the training set)
+   pass, snapshot and probabilities, the final pass over the training set),
+   run as the front ends run it: on one BLAS thread with a core to spare,
+   each epoch's validation pass runs aside while the next epoch trains
+   (``evaluate_aside``, see core/evaluation.py)
    against a PyTorch loop doing the same work (the model made and its
    weights copied in, every epoch a validation pass for loss and accuracy,
    a final pass over the training set), interleaved in ``--pairs`` pairs.
@@ -53,7 +56,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 from core import EpochDone, Finished, RunStarted, TrainConfig, train  # noqa: E402
-from core.blas import set_blas_threads  # noqa: E402
+from core.blas import available_cores, set_blas_threads  # noqa: E402
 from core.network import Architecture, Network  # noqa: E402
 from data import load_dataset, split_dataset  # noqa: E402
 
@@ -184,7 +187,8 @@ def short_run_ours(config, split):
     kind = {RunStarted: "start-up", EpochDone: "epoch ends", Finished: "final evaluation"}
     started = last = time.perf_counter()
     finished = None
-    for event in train(config, split.x_train, split.y_train, split.x_val, split.y_val):
+    aside = available_cores() >= 2  # as tui.session.train_split decides for the CLI
+    for event in train(config, split.x_train, split.y_train, split.x_val, split.y_val, evaluate_aside=aside):
         now = time.perf_counter()
         parts[kind.get(type(event), "steps and the loop between them")] += now - last
         last = now

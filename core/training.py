@@ -30,13 +30,12 @@ import numpy as np
 
 from . import inference
 from .batches import Ahead, BatchGather, epoch_batches
-from .blas import set_blas_threads
+from .blas import blas_threads, set_blas_threads
 from .config import TrainConfig
 from .control import RunControl
+from .evaluation import Aside, Evaluation, accuracy_of, evaluate, loss_of
 from .events import BatchDone, Diverged, EpochDone, Event, Finished, RunStarted, ThreadsChanged
 from .inference import Snapshot
-from .losses import cross_entropy, softmax
-from .metrics import accuracy
 from .network import Network
 from .optim import SGD, Adam, make_optimizer
 from .schedules import learning_rate
@@ -62,6 +61,7 @@ def train(
     augment: BatchTransform | None = None,
     threads: ThreadPolicy | None = None,
     ahead: bool = False,
+    evaluate_aside: bool = False,
 ) -> Iterator[Event]:
     """Train a network (a new one from ``config`` unless given); yield events.
 
@@ -69,7 +69,11 @@ def train(
     BLAS thread count at the start and revises it after every step; without
     one the count is left as the caller set it. ``ahead`` makes each
     augmented batch in a thread while the one before trains (worth it with a
-    core to spare: see ``core.batches.Ahead``); the run is the same."""
+    core to spare: see ``core.batches.Ahead``); the run is the same.
+    ``evaluate_aside`` runs each epoch's validation pass in a thread while
+    the next epoch trains, whenever BLAS is on one thread (worth it with a
+    core to spare: see ``core.evaluation``); the run and its events are the
+    same, each EpochDone only comes a few steps later."""
     config.validate()
     control = control or RunControl()
     # spawn(3)'s first two children are spawn(2)'s: adding the third kept
@@ -95,17 +99,25 @@ def train(
     for epoch in range(1, config.epochs + 1):
         lr = learning_rate(config.schedule, config.lr, epoch - 1, config.epochs, config.step_every, config.gamma)
         order = None if config.full_batch else shuffle_rng.permutation(n_train)
-        tally = yield from _epoch(run, epoch, lr, order, optimizer, x_train, y_train)
+        steps = _epoch(run, epoch, lr, order, optimizer, x_train, y_train)
+        tally = yield from _behind_aside(run, steps)
+        if tally is None:  # the epoch before, evaluated aside, ended the run: this one was undone
+            yield _finished("early stopped", run, x_train, y_train, x_val, y_val)
+            return
         if tally.diverged is not None:
             network.set_weights(run.snapshot.weights)  # back to the end of the last good epoch
             yield tally.diverged
             yield _finished("diverged", run, x_train, y_train, x_val, y_val)
             return
-        yield _epoch_done(run, epoch, lr, tally, x_val, y_val)
+        ended = _end_epoch(run, epoch, lr, tally)
+        if evaluate_aside and epoch < config.epochs and not control.stop_requested and _one_blas_thread(run):
+            run.aside = (ended, Aside(ended.snapshot, x_val, y_val))  # reported during the next epoch
+            continue
+        yield _report(run, ended, evaluate(ended.snapshot, x_val, y_val))
         if control.stop_requested:
             yield _finished("stopped", run, x_train, y_train, x_val, y_val)
             return
-        if config.patience and epoch - run.gain_epoch >= config.patience and epoch < config.epochs:
+        if _patience_ends(run, epoch):
             yield _finished("early stopped", run, x_train, y_train, x_val, y_val)
             return
     yield _finished("completed", run, x_train, y_train, x_val, y_val)
@@ -121,12 +133,14 @@ class _Run:
         self.batch_size, self.batches = batch_size, batches
         self.started = time.perf_counter()
         self.snapshot = network.snapshot()
+        self.snapshot_step = 0  # training steps done when ``snapshot`` was taken
         self.last_epoch: EpochDone | None = None  # the latest EpochDone
         self.best: EpochDone | None = None  # the EpochDone with the best validation accuracy so far
         self.augment: Callable[[FloatArray], FloatArray] | None = None
         self.threads: ThreadPolicy | None = None
         self.gather: BatchGather | None = None  # mini-batches' rows copied into kept arrays
         self.ahead = False
+        self.aside: tuple[_Ended, Aside] | None = None  # the epoch being evaluated in a thread, if any
         self.step = self.epochs_done = self.best_epoch = 0
         self.gain_epoch = 0  # the last epoch that raised the best validation accuracy (for patience)
         self.best_val_accuracy = 0.0
@@ -195,6 +209,62 @@ def _steps(
     return tally
 
 
+def _behind_aside(
+    run: _Run, steps: Generator[BatchDone | ThreadsChanged, None, _Tally]
+) -> Generator[Event, None, _Tally | None]:
+    """Pass on an epoch's events (``steps``, from ``_epoch``), and return
+    its tally. While the epoch before is still being evaluated aside, its
+    events are held back and follow that epoch's EpochDone once its numbers
+    are in (a few steps later), so consumers see events in the order of a
+    run evaluated in line. If those numbers end the run (patience), this
+    epoch's steps are undone, as if it had never started, and None returned.
+    A pause or the epoch's end waits for the numbers: they never wait
+    behind a pause."""
+    held: list[BatchDone | ThreadsChanged] = []
+    while True:
+        if run.aside is not None and (run.aside[1].done() or run.control.paused):
+            if (yield from _report_aside(run)):
+                steps.close()
+                yield from _undo_epoch(run, held)
+                return None
+            yield from held
+            held = []
+        try:
+            event = next(steps)
+        except StopIteration as end:
+            tally: _Tally = end.value
+            break
+        if run.aside is None:
+            yield event
+        else:
+            held.append(event)
+    if run.aside is not None and (yield from _report_aside(run)):
+        yield from _undo_epoch(run, held)
+        return None
+    yield from held
+    return tally
+
+
+def _report_aside(run: _Run) -> Generator[EpochDone, None, bool]:
+    """Yield the EpochDone of the epoch evaluated aside (waiting for its
+    numbers); return whether patience ends the run there."""
+    assert run.aside is not None
+    ended, aside = run.aside
+    evaluation = aside.result()
+    run.aside = None
+    yield _report(run, ended, evaluation)
+    return _patience_ends(run, ended.epoch)
+
+
+def _undo_epoch(run: _Run, held: list[BatchDone | ThreadsChanged]) -> Generator[ThreadsChanged, None, None]:
+    """Take the run back to its last snapshot, dropping the steps taken
+    since (their BatchDone events too; BLAS thread changes stand, so they
+    are still reported)."""
+    run.network.set_weights(run.snapshot.weights)
+    run.step = run.snapshot_step
+    yield from (event for event in held if isinstance(event, ThreadsChanged))
+
+
 def _revise_threads(policy: ThreadPolicy, seconds: float, rows: int) -> list[ThreadsChanged]:
     """Tell the thread policy about a step, apply its switch if it makes
     one, and return its decisions since (none, as a rule)."""
@@ -205,46 +275,73 @@ def _revise_threads(policy: ThreadPolicy, seconds: float, rows: int) -> list[Thr
     return policy.decisions[known:]
 
 
-def _epoch_done(run: _Run, epoch: int, lr: float, tally: _Tally, x_val: FloatArray, y_val: IntArray) -> EpochDone:
-    """Snapshot the weights, evaluate that snapshot, and report both."""
+@dataclass(frozen=True)
+class _Ended:
+    """An epoch's end, before its validation numbers: what its EpochDone
+    says besides them, taken when it ended."""
+
+    epoch: int
+    lr: float
+    tally: _Tally
+    elapsed: float
+    snapshot: Snapshot
+
+
+def _end_epoch(run: _Run, epoch: int, lr: float, tally: _Tally) -> _Ended:
+    """Count the epoch's steps and snapshot the weights they left."""
     run.train_seconds += tally.seconds
     run.samples_seen += tally.samples
-    run.snapshot = run.network.snapshot()
-    val_logits = inference.logits(run.snapshot, x_val)
-    val_accuracy = _accuracy(val_logits, y_val)
+    run.snapshot, run.snapshot_step = run.network.snapshot(), run.step
     if tally.batches_done == run.batches:
         run.epochs_done = epoch
-    val_loss = _loss(val_logits, y_val)
+    return _Ended(epoch, lr, tally, run.elapsed(), run.snapshot)
+
+
+def _report(run: _Run, ended: _Ended, evaluation: Evaluation) -> EpochDone:
+    """The epoch's EpochDone, from its end and its snapshot's evaluation;
+    the best epoch so far updated."""
     # The best epoch: the highest validation accuracy; between equal ones, the
     # lower validation loss (accuracy moves in steps of one digit, and a
     # small set often ties; the loss says which of them is surer).
     best = run.best
-    gained = best is None or val_accuracy > best.val_accuracy
-    improved = gained or (best is not None and val_accuracy == best.val_accuracy and val_loss < best.val_loss)
+    gained = best is None or evaluation.accuracy > best.val_accuracy
+    tied = best is not None and evaluation.accuracy == best.val_accuracy and evaluation.loss < best.val_loss
     if gained:
-        run.gain_epoch = epoch
-    if improved:
-        run.best_val_accuracy, run.best_epoch = val_accuracy, epoch
+        run.gain_epoch = ended.epoch
+    if gained or tied:
+        run.best_val_accuracy, run.best_epoch = evaluation.accuracy, ended.epoch
+    tally = ended.tally
     run.last_epoch = EpochDone(
-        epoch=epoch,
+        epoch=ended.epoch,
         epochs=run.config.epochs,
         batches_done=tally.batches_done,
         batches_per_epoch=run.batches,
         running_loss=tally.loss_sum / tally.samples,
         running_accuracy=tally.correct / tally.samples,
-        val_loss=val_loss,
-        val_accuracy=val_accuracy,
+        val_loss=evaluation.loss,
+        val_accuracy=evaluation.accuracy,
         best_val_accuracy=run.best_val_accuracy,
         best_epoch=run.best_epoch,
-        lr=lr,
+        lr=ended.lr,
         samples_per_second=tally.samples / tally.seconds if tally.seconds else 0.0,
-        elapsed=run.elapsed(),
-        snapshot=run.snapshot,
-        val_probabilities=softmax(val_logits),
+        elapsed=ended.elapsed,
+        snapshot=ended.snapshot,
+        val_probabilities=evaluation.probabilities,
     )
-    if improved:
+    if gained or tied:
         run.best = run.last_epoch
     return run.last_epoch
+
+
+def _patience_ends(run: _Run, epoch: int) -> bool:
+    """Whether ``config.patience`` epochs without a gain end the run after ``epoch``."""
+    patience = run.config.patience
+    return bool(patience) and epoch - run.gain_epoch >= patience and epoch < run.config.epochs
+
+
+def _one_blas_thread(run: _Run) -> bool:
+    """Whether BLAS runs on one thread now, leaving a core to a pass aside."""
+    return (run.threads.threads if run.threads is not None else blas_threads()) == 1
 
 
 def _finished(
@@ -256,9 +353,9 @@ def _finished(
     # The same weights: the same numbers. (This loop's EpochDone always has its
     # probabilities; only the app's history copies drop them.)
     if kept is not None and kept.snapshot is snapshot and kept.val_probabilities is not None:
-        val_loss, val_accuracy, val_probabilities = kept.val_loss, kept.val_accuracy, kept.val_probabilities
+        val = Evaluation(kept.val_loss, kept.val_accuracy, kept.val_probabilities)
     else:  # no epoch ended yet: the initial weights
-        val_loss, val_accuracy, val_probabilities = _evaluate(snapshot, x_val, y_val)
+        val = evaluate(snapshot, x_val, y_val)
     speed = run.samples_seen / run.train_seconds if run.train_seconds else 0.0
     return Finished(
         reason=reason,
@@ -266,25 +363,11 @@ def _finished(
         epochs_done=run.epochs_done,
         train_seconds=run.train_seconds,
         samples_per_second=speed,
-        train_loss=_loss(train_logits, y_train),
-        train_accuracy=_accuracy(train_logits, y_train),
-        val_loss=val_loss,
-        val_accuracy=val_accuracy,
-        val_probabilities=val_probabilities,
+        train_loss=loss_of(train_logits, y_train),
+        train_accuracy=accuracy_of(train_logits, y_train),
+        val_loss=val.loss,
+        val_accuracy=val.accuracy,
+        val_probabilities=val.probabilities,
         kept_epoch=0 if kept is None else kept.epoch,
         last_epoch=0 if run.last_epoch is None else run.last_epoch.epoch,
     )
-
-
-def _evaluate(snapshot: Snapshot, x: FloatArray, labels: IntArray) -> tuple[float, float, FloatArray]:
-    """(loss, accuracy, probabilities) of ``snapshot`` on a labelled set."""
-    logits = inference.logits(snapshot, x)
-    return _loss(logits, labels), _accuracy(logits, labels), softmax(logits)
-
-
-def _loss(logits: FloatArray, labels: IntArray) -> float:
-    return cross_entropy(logits, labels) if len(labels) else float("nan")
-
-
-def _accuracy(logits: FloatArray, labels: IntArray) -> float:
-    return accuracy(labels, logits.argmax(axis=1))

@@ -78,9 +78,10 @@ def train_split(config, split, control=None, requested_threads=None, ui=False):
     The user's --blas-threads wins. Otherwise ``core.threads`` starts on one
     thread and tries two only for large steps on an idle machine, dropping
     back at the first slow step. The app keeps a core for its interface, so
-    on 2 cores it neither tries two BLAS threads nor makes batches ahead."""
+    on 2 cores it neither tries two BLAS threads nor uses threads of its own."""
     spare = 1 if ui else 0
-    ahead = config.augment != "none" and available_cores() - spare >= 2
+    core_to_spare = available_cores() - spare >= 2
+    ahead = config.augment != "none" and core_to_spare
     batch = config.batch_for(len(split.y_train))
     # The thread making batches ahead takes a core: BLAS threads get the others.
     policy = thread_policy(requested_threads, config.architecture.parameter_count, batch, spare=spare + int(ahead))
@@ -94,6 +95,7 @@ def train_split(config, split, control=None, requested_threads=None, ui=False):
         augment=augmenter_for(config),
         threads=policy,
         ahead=ahead,
+        evaluate_aside=core_to_spare,
     )
     return events, policy
 
