@@ -25,8 +25,10 @@
    a final pass over the training set), interleaved in ``--pairs`` pairs.
    Samples/s is 24,000 over the wall time.
 3. Per-epoch overhead, from digit-tui's short runs: the share of the wall
-   time spent outside training steps, and where it goes (start-up, epoch
-   ends, the final evaluation, the loop's own work between steps).
+   time spent outside training steps, and where it goes: start-up (to the
+   RunStarted event), the final evaluation (the last EpochDone to Finished),
+   and the epoch ends (the rest: each epoch's snapshot and evaluation as far
+   as they hold up training, and the loop's own work between steps).
 
 Between a NumPy part and a PyTorch part it sleeps ``PAUSE_SECONDS``:
 OpenBLAS's idle worker keeps spinning after a product (a process that
@@ -182,19 +184,26 @@ def compare(torch, hidden, batch, threads, split, pairs):
 
 def short_run_ours(config, split):
     """One whole core.train run: (wall seconds, seconds in training steps,
-    seconds by where they went)."""
-    parts = {"start-up": 0.0, "steps and the loop between them": 0.0, "epoch ends": 0.0, "final evaluation": 0.0}
-    kind = {RunStarted: "start-up", EpochDone: "epoch ends", Finished: "final evaluation"}
-    started = last = time.perf_counter()
-    finished = None
+    seconds by where they went). The training steps are core's own timing
+    (Finished.train_seconds); the epoch ends, whatever else: each epoch's
+    snapshot and evaluation in this thread (with the pass aside, waiting
+    for it where it is not done yet), the loop's work between steps."""
     aside = available_cores() >= 2  # as tui.session.train_split decides for the CLI
+    started = time.perf_counter()
+    finished = ran_up = last_epoch = None
     for event in train(config, split.x_train, split.y_train, split.x_val, split.y_val, evaluate_aside=aside):
         now = time.perf_counter()
-        parts[kind.get(type(event), "steps and the loop between them")] += now - last
-        last = now
-        if isinstance(event, Finished):
+        if isinstance(event, RunStarted):
+            ran_up = now
+        elif isinstance(event, EpochDone):
+            last_epoch = now
+        elif isinstance(event, Finished):
             finished = event
-    return last - started, finished.train_seconds, parts
+    wall = now - started
+    parts = {"start-up": ran_up - started, "final evaluation": now - last_epoch}
+    parts["steps"] = finished.train_seconds
+    parts["epoch ends"] = wall - sum(parts.values())
+    return wall, finished.train_seconds, parts
 
 
 def short_run_torch(torch, network, config, split):
@@ -332,7 +341,7 @@ def format_short(row):
     """Two lines: the speeds, then where the time outside training steps went."""
     torch_speed = "-" if row["torch_samples_per_second"] is None else f"{row['torch_samples_per_second']:,}"
     ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}x"
-    parts = ", ".join(f"{name} {ms} ms" for name, ms in row["overhead_ms"].items() if not name.startswith("steps"))
+    parts = ", ".join(f"{name} {ms} ms" for name, ms in row["overhead_ms"].items() if name != "steps")
     return (
         f"{row['network']} b{row['batch']}, {row['threads']} thr, {row['samples']:,} samples in whole runs: "
         f"numpy {row['numpy_samples_per_second']:,}/s, torch {torch_speed}/s, ratio {ratio}\n"

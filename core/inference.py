@@ -67,9 +67,18 @@ def trace(snapshot: Snapshot, x: FloatArray) -> list[LayerTrace]:
     return layers
 
 
-def logits(snapshot: Snapshot, x: npt.ArrayLike, batch_size: int = 2048) -> FloatArray:
+# Rows of a forward pass at once: little memory even for 60,000 rows, and as
+# fast as larger slices (4,000 rows of 784-256-128-10 on one thread: 16.5 ms
+# in slices of 512, 18.9 in slices of 2,048).
+SLICE_ROWS = 512
+
+
+def logits(snapshot: Snapshot, x: npt.ArrayLike, batch_size: int = SLICE_ROWS) -> FloatArray:
     """The output layer's values for the rows of ``x``, in slices so that
-    large sets fit in memory."""
+    large sets fit in memory. A row's values depend on the rows computed
+    with it in their last bits (BLAS picks its kernels by the matrix's
+    shape), so callers that split a set do it at multiples of SLICE_ROWS
+    to get the very same numbers (see ``core.evaluation``)."""
     x = np.asarray(x, dtype=snapshot.dtype)
     parts = [trace(snapshot, x[start : start + batch_size])[-1].post for start in range(0, len(x), batch_size)]
     if not parts:

@@ -33,7 +33,7 @@ from .batches import Ahead, BatchGather, epoch_batches
 from .blas import blas_threads, set_blas_threads
 from .config import TrainConfig
 from .control import RunControl
-from .evaluation import Aside, Evaluation, accuracy_of, evaluate, loss_of
+from .evaluation import Evaluation, InThread, accuracy_of, evaluate, evaluate_in_thread, logits_on_two_cores, loss_of
 from .events import BatchDone, Diverged, EpochDone, Event, Finished, RunStarted, ThreadsChanged
 from .inference import Snapshot
 from .network import Network
@@ -87,6 +87,7 @@ def train(
     run = _Run(config, network, control, batch_size, math.ceil(n_train / batch_size))
     if augment is not None:
         run.augment = lambda x: augment(x, augment_rng)
+    run.evaluate_aside = evaluate_aside
     run.ahead = ahead and augment is not None  # only augmentation is worth a thread of its own
     if not (config.full_batch or run.ahead):  # gd trains on the whole set as it is; ahead, batches are new arrays
         run.gather = BatchGather(x_train, y_train, batch_size)
@@ -110,10 +111,10 @@ def train(
             yield _finished("diverged", run, x_train, y_train, x_val, y_val)
             return
         ended = _end_epoch(run, epoch, lr, tally)
-        if evaluate_aside and epoch < config.epochs and not control.stop_requested and _one_blas_thread(run):
-            run.aside = (ended, Aside(ended.snapshot, x_val, y_val))  # reported during the next epoch
+        if _core_spare(run) and epoch < config.epochs and not control.stop_requested:
+            run.aside = (ended, evaluate_in_thread(ended.snapshot, x_val, y_val))  # reported during the next epoch
             continue
-        yield _report(run, ended, evaluate(ended.snapshot, x_val, y_val))
+        yield _report(run, ended, evaluate(ended.snapshot, x_val, y_val, two_cores=_core_spare(run)))
         if control.stop_requested:
             yield _finished("stopped", run, x_train, y_train, x_val, y_val)
             return
@@ -140,7 +141,8 @@ class _Run:
         self.threads: ThreadPolicy | None = None
         self.gather: BatchGather | None = None  # mini-batches' rows copied into kept arrays
         self.ahead = False
-        self.aside: tuple[_Ended, Aside] | None = None  # the epoch being evaluated in a thread, if any
+        self.evaluate_aside = False  # the train(evaluate_aside=) flag: a core to spare for evaluations
+        self.aside: tuple[_Ended, InThread[Evaluation]] | None = None  # the epoch being evaluated in a thread
         self.step = self.epochs_done = self.best_epoch = 0
         self.gain_epoch = 0  # the last epoch that raised the best validation accuracy (for patience)
         self.best_val_accuracy = 0.0
@@ -339,9 +341,10 @@ def _patience_ends(run: _Run, epoch: int) -> bool:
     return bool(patience) and epoch - run.gain_epoch >= patience and epoch < run.config.epochs
 
 
-def _one_blas_thread(run: _Run) -> bool:
-    """Whether BLAS runs on one thread now, leaving a core to a pass aside."""
-    return (run.threads.threads if run.threads is not None else blas_threads()) == 1
+def _core_spare(run: _Run) -> bool:
+    """Whether evaluations may use a thread of their own: asked for, and
+    BLAS on one thread now (two would be using the spare core already)."""
+    return run.evaluate_aside and (run.threads.threads if run.threads is not None else blas_threads()) == 1
 
 
 def _finished(
@@ -349,13 +352,13 @@ def _finished(
 ) -> Finished:
     kept = run.best if run.config.keep == "best" and run.best is not None else run.last_epoch
     snapshot = run.snapshot if kept is None or kept.snapshot is None else kept.snapshot
-    train_logits = inference.logits(snapshot, x_train)
+    train_logits = logits_on_two_cores(snapshot, x_train) if _core_spare(run) else inference.logits(snapshot, x_train)
     # The same weights: the same numbers. (This loop's EpochDone always has its
     # probabilities; only the app's history copies drop them.)
     if kept is not None and kept.snapshot is snapshot and kept.val_probabilities is not None:
         val = Evaluation(kept.val_loss, kept.val_accuracy, kept.val_probabilities)
     else:  # no epoch ended yet: the initial weights
-        val = evaluate(snapshot, x_val, y_val)
+        val = evaluate(snapshot, x_val, y_val, two_cores=_core_spare(run))
     speed = run.samples_seen / run.train_seconds if run.train_seconds else 0.0
     return Finished(
         reason=reason,

@@ -1,4 +1,4 @@
-"""Each epoch's validation pass run aside (core.evaluation.Aside) while the
+"""Each epoch's validation pass run aside (core.evaluation.InThread) while the
 next epoch trains: the same run, the same events in the same order, only
 later; patience, a stop, a pause, a divergence and an error all behave as
 they do with the pass in line.
@@ -95,6 +95,20 @@ def summary(event):
     if isinstance(event, ThreadsChanged):
         return ("threads", event.step, event.threads)
     return (type(event).__name__,)
+
+
+@pytest.fixture
+def large_split():
+    """Sets of more than one inference slice: the final passes are shared between two threads."""
+    images, labels = synthetic_digits(2_400, seed=3)
+    return split_dataset(Dataset(images, labels, "synthetic"), 0.25, 0)
+
+
+def test_a_run_with_its_passes_shared_between_threads_is_the_same_run(large_split):
+    config = TrainConfig(epochs=3, batch_size=64, hidden=(16,), optimizer="adam", lr=0.01)
+    in_line = [summary(event) for event in events_of(config, large_split, aside=False)]
+    aside = [summary(event) for event in events_of(config, large_split, aside=True)]
+    assert aside == in_line
 
 
 def test_a_run_evaluated_aside_is_the_same_run_with_the_same_events(split, slow_aside):
@@ -264,13 +278,13 @@ def test_an_error_in_the_pass_aside_is_raised_in_the_training_thread(split, monk
 
 def test_two_blas_threads_keep_the_pass_in_line(split, monkeypatch):
     started = []
-    real_init = core.evaluation.Aside.__init__
+    real_init = core.evaluation.InThread.__init__
 
     def counted(self, *args):
         started.append(1)
         real_init(self, *args)
 
-    monkeypatch.setattr(core.evaluation.Aside, "__init__", counted)
+    monkeypatch.setattr(core.evaluation.InThread, "__init__", counted)
     config = TrainConfig(epochs=3, batch_size=8, hidden=(16,))
     list(
         train(
@@ -286,3 +300,17 @@ def test_two_blas_threads_keep_the_pass_in_line(split, monkeypatch):
     assert not started
     events_of(config, split, aside=True)  # one thread: the passes of epochs 1 and 2 go aside (3 is the last)
     assert len(started) == 2
+
+
+def test_logits_shared_between_two_threads_are_the_logits_of_one_pass():
+    config = TrainConfig(hidden=(32, 16))
+    snapshot = Network.create(config.architecture, config.init, np.random.default_rng(1)).snapshot()
+    x = np.random.default_rng(2).random((1_001, 784), dtype=np.float32)
+    shared = core.evaluation.logits_on_two_cores(snapshot, x)
+    alone = core.evaluation.inference.logits(snapshot, x)
+    # Split where one pass slices anyway: the very same numbers, bit for bit
+    # (a row's last bits depend on the rows computed with it).
+    assert shared.shape == alone.shape == (1_001, 10)
+    np.testing.assert_array_equal(shared, alone)
+    few = x[: core.evaluation.inference.SLICE_ROWS]  # one slice: nothing to share
+    np.testing.assert_array_equal(core.evaluation.logits_on_two_cores(snapshot, few), alone[: len(few)])
