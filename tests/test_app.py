@@ -128,6 +128,33 @@ async def test_pause_resume_and_stop(tiny_csv):
         assert app.state.snapshot is not None
 
 
+async def test_the_epoch_tables_scrollbar_is_hidden_only_while_it_follows_a_training_run(tiny_csv):
+    # A thumb moving with every new row is redrawn down the whole table each
+    # second (bytes over SSH) and says nothing while the newest row is shown.
+    long_run = TINY.with_changes(epochs=100000)
+    app = DigitApp(long_run, data_path=tiny_csv, feed_interval=0.05)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(HistoryTable)
+
+        def scrollbar():
+            return table.styles.scrollbar_visibility
+
+        await wait_until(pilot, lambda: app.state.phase is Phase.TRAINING and table.row_count > 30)
+        assert scrollbar() == "hidden"
+        table.focus()
+        await pilot.press("home")  # the user scrolls up: the scrollbar says where they are
+        await wait_until(pilot, lambda: scrollbar() == "visible")
+        await pilot.press("end")
+        await wait_until(pilot, lambda: scrollbar() == "hidden")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: scrollbar() == "visible")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: scrollbar() == "hidden")
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert app.state.phase is Phase.STOPPED and scrollbar() == "visible"
+
+
 async def test_settings_form_validates_and_restarts(tiny_csv):
     app = DigitApp(TINY, data_path=tiny_csv)
     async with app.run_test(size=(80, 24)) as pilot:

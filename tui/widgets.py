@@ -26,6 +26,13 @@ class HistoryTable(CompactLines, DataTable):
     same epochs, until End (or scrolling back down to the last row) makes it
     follow again. Following is a state, not a position: a layout change that
     shortens the table (a status line that wraps) does not end it.
+
+    While it follows the rows of a run in training (classes ``-following``
+    and ``-live``, see app.tcss) its scrollbar is hidden: the newest row is
+    at the bottom, and a thumb that moves with each new row would be
+    redrawn down the whole table every second, a fifth of the bytes the
+    Training view sends over SSH. Scrolling up, a pause or the run's end
+    shows it.
     """
 
     BINDINGS = [
@@ -50,11 +57,24 @@ class HistoryTable(CompactLines, DataTable):
         if dropped and not self._follow:
             self.scroll_to(y=max(self.scroll_target_y - dropped, 0), animate=False, immediate=True, force=True)
 
+    def on_mount(self):
+        self.set_class(self._follow, "-following")
+
+    def _set_follow(self, follow):
+        self._follow = follow
+        self.set_class(follow, "-following")
+
     def clear(self, columns=False):
         """Empty for a new run, which is followed from its first row."""
         result = super().clear(columns)
-        self._follow = True  # clearing scrolls to the top: not the user scrolling up
+        self._set_follow(True)  # clearing scrolls to the top: not the user scrolling up
         return result
+
+    def action_scroll_bottom(self):
+        # Follow at once: a scroll animated to the bottom can end short of a
+        # bottom that new rows moved meanwhile, and then never follow again.
+        self._set_follow(True)
+        self.follow_now()
 
     def follow_now(self):
         if self._follow:
@@ -63,9 +83,9 @@ class HistoryTable(CompactLines, DataTable):
     def watch_scroll_y(self, old_value, new_value):
         super().watch_scroll_y(old_value, new_value)
         if new_value < old_value and new_value < self.max_scroll_y:
-            self._follow = False  # the user scrolled up: stay there
+            self._set_follow(False)  # the user scrolled up: stay there
         elif new_value >= self.max_scroll_y:
-            self._follow = True
+            self._set_follow(True)
 
     def watch_virtual_size(self, size):
         # Scroll in the same frame as the rows arrive: scroll_end() would wait

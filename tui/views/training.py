@@ -1,7 +1,5 @@
 """The Training view: status, progress with ETAs, metrics, curves, history."""
 
-import time
-
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -61,7 +59,7 @@ class TrainingView(View):
         self._dirty = self._table_dirty = False  # new epochs not yet shown, in the numbers / the table
         self._rows_shown, self._shown = 0, None  # table rows drawn; the record the numbers show
         self._progress, self._timer = None, StepTimer()
-        self._spark_drawn, self._recent_losses = 0.0, ()
+        self._progress_dirty, self._recent_losses = False, ()  # a progress message not yet shown in numbers
         self._draw_metrics()
         self.set_interval(CURVES_EVERY, self.flush)
 
@@ -83,6 +81,7 @@ class TrainingView(View):
         if "ended" in changed:
             self._finish(run)
         if "phase" in changed:
+            self.query_one(HistoryTable).set_class(run.phase is Phase.TRAINING, "-live")
             had_run = run.phase.active or run.phase in (Phase.STOPPED, Phase.COMPLETED, Phase.DIVERGED)
             for part in ("#bars", "#metrics", "#spark-row", "#curves"):  # no run: nothing to show, nothing moving
                 self.query_one(part).display = had_run
@@ -111,7 +110,7 @@ class TrainingView(View):
         self._dirty = self._table_dirty = False
         self._rows_shown, self._shown = 0, None
         self._progress, self._timer = None, StepTimer()
-        self._recent_losses = ()
+        self._progress_dirty, self._recent_losses = False, ()
         for chart in self.query(EpochChart):
             chart.unit, chart.history = run.unit, ()
         self._draw_metrics()
@@ -124,21 +123,25 @@ class TrainingView(View):
         run_bar.update(total=total_steps, progress=max(progress.step, run_bar.progress))  # never backwards
         self._timer.add(progress.step, progress.elapsed)
         self._recent_losses = progress.recent_losses
+        self._progress_dirty = True
         # The bars move with every message; the numbers beside them (ETAs,
-        # step, elapsed, sparkline) once a second, as the table does: over
-        # SSH each redraw costs bytes, and a second is what the eye reads.
-        if time.monotonic() - self._spark_drawn < CURVES_EVERY:
-            return
-        if self.options.show_timing:
+        # step, elapsed, sparkline) with the table, once a second (``flush``):
+        # over SSH each redraw costs bytes, and a second is what the eye reads.
+
+    def _draw_progress_numbers(self):
+        """ETAs and sparkline, as of the latest progress message."""
+        progress = self._progress
+        if self.options.show_timing and progress is not None:
+            total_steps = self._run.config.epochs * progress.batches_per_epoch
             epoch_left = self._timer.remaining(progress.batches_per_epoch - progress.batch)
             self.query_one("#epoch-eta", Label).update(format_eta(epoch_left), layout=False)
             run_left = run_remaining(progress.elapsed, progress.step, total_steps)
             self.query_one("#run-eta", Label).update(format_eta(run_left), layout=False)
         self._draw_sparkline()
-        self._draw_metrics()
 
     def _finish(self, run):
         """The run has ended: draw everything in its final state now."""
+        self._progress_dirty = False  # the ETAs say "done" (or nothing) now, not a time left
         if self.options.show_timing:
             for eta in self.query(".eta").results(Label):
                 done = run.phase is Phase.COMPLETED and run.end_reason != "early stopped"
@@ -151,18 +154,24 @@ class TrainingView(View):
         self.flush()
 
     def flush(self):
-        """Bring the status and metrics up to the latest epoch, and with them
-        the epoch table and the charts while they are on screen: a new table
+        """Bring the status and metrics up to the latest epoch and progress
+        message (once a second, and at a pause or an end), and with them the
+        ETAs, the sparkline, the epoch table and the charts while they are
+        on screen: a new table
         row makes Textual lay out the whole screen again, work wasted while
         this tab is hidden (``on_show`` catches up)."""
         if self._run is None:
             return
         history = self._run.history  # append-only within a run
+        if self._progress_dirty:
+            self._draw_progress_numbers()
         if self._dirty:
-            self._dirty, self._table_dirty = False, True
+            self._table_dirty = True
             self._shown = self._run.weights_record  # the latest; once a run ends, the kept one
-            self._draw_metrics()
             self._draw_status()
+        if self._dirty or self._progress_dirty:  # the metrics show both: drawn once for the two
+            self._dirty = self._progress_dirty = False
+            self._draw_metrics()
         if self._table_dirty and self.is_on_screen:
             self._table_dirty = False
             new_records, self._rows_shown = history[self._rows_shown :], len(history)
@@ -196,7 +205,6 @@ class TrainingView(View):
             self.query_one("#run-status", Label).update(status_text(self._run, self._shown))
 
     def _draw_sparkline(self):
-        self._spark_drawn = time.monotonic()
         self.query_one("#loss-spark", Sparkline).data = list(self._recent_losses)
 
     def _draw_metrics(self):
