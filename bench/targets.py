@@ -85,9 +85,11 @@ def thread_rows(report):
     if large:
         text = f"{large_faster} of {large}"
         result.append(row("large steps: 2 threads faster than 1 (worth a trial)", NONE, (text, None)))
-    for run in report["threads"]["runs"]:  # idle: of the better fixed count; busy: of one thread
+    runs = [("deep", run) for run in report["threads"]["runs"]]
+    runs += [("784-128-10 b32", run) for run in report.get("threads_small", {}).get("runs", [])]
+    for name, run in runs:  # idle: of the better fixed count; busy: of one thread
         idle, busy = run["idle_auto_over_best"], run["busy_auto_over_one"]
-        figure = f"auto threads, deep, {run['epochs']} epochs: / best fixed, / 1 thr"
+        figure = f"auto threads, {name}, {run['epochs']} epochs: / best fixed, / 1 thr"
         result.append(row(figure, ">= 95%, >= 80%", (f"{idle:.0%}", idle >= 0.95), (f"{busy:.0%}", busy >= 0.8)))
     return result
 

@@ -73,15 +73,16 @@ def available_cores() -> int:
 
 
 # Below this many weight-by-sample products a step (parameters x batch
-# size), a second thread is not even tried (core.threads): 784-10-10 at
-# batch 64 (0.5 million) gains nothing from it. Measured with
-# bench/compare_torch.py: on an Intel Xeon two threads paid from about 20
-# million (784-128-10 at batch 512: +16%, at batch 128, 13 million: even);
-# on the AMD EPYC that replaced it, 784-128-10 at batch 128 ran 14-44%
-# faster on two. Above the limit the policy only tries two threads, on an
-# idle machine, and keeps them only if they are faster, so a low limit
-# costs at most a trial.
-PARALLEL_WORK = 10_000_000
+# size), a second thread is not even tried (core.threads). Measured on the
+# project's 2-core AMD EPYC (bench/busy_threads.py --train ..., idle, 3
+# rounds): two threads paid for 784-10-10 at batch 64 (0.5 million: the
+# default preset, +5%), at batch 128 (1 million, +22%) and 784-128-10 at
+# batch 32 (3.3 million, +18%), and the policy kept them in 5 of 6 trials
+# there once tiny steps were measured in runs (core.threads.MEASURE_SECONDS);
+# at batch 32 (0.25 million) its trials never found them faster. Above
+# the limit the policy only tries two threads on an idle machine and keeps
+# them only if they are faster, so a low limit costs at most a trial.
+PARALLEL_WORK = 400_000
 
 # Switching the count (set_blas_threads) while another thread of this
 # process is inside a product is safe for OpenBLAS's pthreads build: the

@@ -39,6 +39,12 @@ MAX_RETRY_SECONDS = 64.0  # ... up to this, so an erratic machine seldom pays fo
 FORGET = 1.005  # the recent best rises 0.5% a step, so an old lucky step fades
 STRIKES = 2  # on two threads, this many slow steps ...
 STRIKE_WINDOW = 4  # ... among the latest this many mean trouble; one alone happens on an idle machine too
+# Steps shorter than this are measured in runs of consecutive steps lasting
+# this long together (their mean is the "step" the rules see): a 0.1 ms step
+# varies by half its length from timer and cache noise alone, and the first
+# product after a switch wakes OpenBLAS's second thread (tens of
+# microseconds), so single tiny steps would end every trial.
+MEASURE_SECONDS = 0.001
 
 
 class _Mode(Enum):
@@ -71,6 +77,7 @@ class ThreadPolicy:
         self._step = 0
         self._clock = 0.0  # seconds of training steps so far: the policy's only clock
         self._full_rows = 0  # rows in a full batch, so that a short last batch can be ignored
+        self._run_seconds, self._run_steps = 0.0, 0  # steps not yet measured (see MEASURE_SECONDS)
         self._best = float("inf")  # recent best step at the current count (forgets slowly)
         self._recent: list[float] = []  # this count's latest full steps, at most BASELINE_STEPS
         self._one_best = self._one_median = float("inf")  # one thread's figures, kept during a trial
@@ -92,7 +99,7 @@ class ThreadPolicy:
             self._decide(1, f"1 core{beside}: 1 thread")
         elif work < PARALLEL_WORK:
             self._mode = _Mode.FIXED
-            pairs, from_pairs = f"{work / 1e6:.1f}M", f"{PARALLEL_WORK / 1e6:.0f}M"
+            pairs, from_pairs = f"{work / 1e6:.2f}M", f"{PARALLEL_WORK / 1e6:.1f}M"
             self._decide(1, f"small steps, {pairs} weights x samples, 2 threads pay from {from_pairs}: 1 thread")
         else:
             self._mode = _Mode.ONE
@@ -101,7 +108,8 @@ class ThreadPolicy:
     def after_step(self, seconds: float, rows: int | None = None) -> int | None:
         """Note one training step of ``seconds`` over ``rows`` samples; the
         thread count to switch to now, or None to stay. A step shorter than
-        the full batch (an epoch's last) counts only towards the clock."""
+        the full batch (an epoch's last) counts only towards the clock;
+        steps shorter than MEASURE_SECONDS are measured together."""
         self._step += 1
         self._clock += seconds
         if self._mode is _Mode.FIXED:
@@ -110,6 +118,12 @@ class ThreadPolicy:
             if rows < self._full_rows:
                 return None
             self._full_rows = rows
+        self._run_seconds += seconds
+        self._run_steps += 1
+        if self._run_seconds < MEASURE_SECONDS:
+            return None
+        seconds = self._run_seconds / self._run_steps  # the mean step of the run measured
+        self._run_seconds, self._run_steps = 0.0, 0
         if self._mode is _Mode.ONE:
             return self._on_one(seconds)
         if self._mode is _Mode.TRIAL:
@@ -191,6 +205,7 @@ class ThreadPolicy:
 
     def _switch(self, threads: int, reason: str) -> int:
         self._best, self._recent = float("inf"), []  # step times at the old count say nothing now
+        self._run_seconds, self._run_steps = 0.0, 0
         self._slow_steps = []
         self._decide(threads, reason)
         return threads
