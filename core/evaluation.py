@@ -8,16 +8,14 @@ one thread. ``evaluate_in_thread`` runs that pass in a thread instead; NumPy
 lets go of Python's lock inside its products, so it runs on the spare core
 while the next epoch's first steps run on this one. The passes that nothing
 can overlap (the last epoch's, the final one over the training set) are
-shared between two threads instead (``logits_on_two_cores``). It reads only a snapshot (copies
-of the weights), never the arrays being trained, so the run's numbers are
-the same either way (see ``core.training`` for how the events keep their
-order).
+shared between two threads instead (``logits_on_two_cores``). Both read only
+a snapshot (copies of the weights), never the arrays being trained, so the
+run's numbers are the same either way (see ``core.training`` for how the
+events keep their order).
 """
 
-import threading
-from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -27,7 +25,11 @@ from .losses import cross_entropy, softmax
 from .metrics import accuracy
 from .types import FloatArray, IntArray
 
-T = TypeVar("T")
+# The standard library's thread pool: its threads start on first use and
+# stay (a pass takes milliseconds, a thread's start a tenth of one), and its
+# futures hand a pass's error to the thread that asks for the result. A run
+# uses one at a time; two let a second run (a test's, say) never wait.
+_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="evaluate-aside")
 
 
 @dataclass(frozen=True)
@@ -54,39 +56,11 @@ def accuracy_of(logits: FloatArray, labels: IntArray) -> float:
     return accuracy(labels, logits.argmax(axis=1))
 
 
-class InThread(Generic[T]):
-    """``function(*args)`` in a thread of its own.
-
-    ``done()`` never waits; ``result()`` waits for it and raises whatever
-    error it met, in the reader's thread. Only for work that cannot hang
-    (a forward pass: milliseconds, with nothing to wait on)."""
-
-    def __init__(self, function: Callable[..., T], *args: Any) -> None:
-        self._result: list[T] = []
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(function, *args), name="evaluate-aside")
-        self._thread.daemon = True  # a consumer that stops iterating leaves it to finish alone
-        self._thread.start()
-
-    def _run(self, function: Callable[..., T], *args: Any) -> None:
-        try:
-            self._result.append(function(*args))
-        except BaseException as error:  # noqa: BLE001 - raised again by result(), in the reader's thread
-            self._error = error
-
-    def done(self) -> bool:
-        return not self._thread.is_alive()
-
-    def result(self) -> T:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._result[0]
-
-
-def evaluate_in_thread(snapshot: Snapshot, x: FloatArray, labels: IntArray) -> InThread[Evaluation]:
-    """``evaluate(snapshot, x, labels)``, started in a thread of its own."""
-    return InThread(lambda: evaluate(snapshot, x, labels))  # ``evaluate`` looked up as it runs: tests slow it
+def evaluate_in_thread(snapshot: Snapshot, x: FloatArray, labels: IntArray) -> "Future[Evaluation]":
+    """``evaluate(snapshot, x, labels)``, started in a thread of its own:
+    ``done()`` never waits, ``result()`` waits (milliseconds: a forward
+    pass has nothing to block on) and raises the pass's error, if any."""
+    return _threads.submit(lambda: evaluate(snapshot, x, labels))  # ``evaluate`` looked up as it runs: tests slow it
 
 
 def logits_on_two_cores(snapshot: Snapshot, x: FloatArray) -> FloatArray:
@@ -98,6 +72,6 @@ def logits_on_two_cores(snapshot: Snapshot, x: FloatArray) -> FloatArray:
     if slices < 2:
         return inference.logits(snapshot, x)
     half = (slices // 2) * inference.SLICE_ROWS
-    first = InThread(inference.logits, snapshot, x[:half])
+    first = _threads.submit(inference.logits, snapshot, x[:half])
     rest = inference.logits(snapshot, x[half:])
     return np.concatenate([first.result(), rest])

@@ -24,6 +24,7 @@ improved for that many epochs.
 import math
 import time
 from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,7 @@ from .batches import Ahead, BatchGather, epoch_batches
 from .blas import blas_threads, set_blas_threads
 from .config import TrainConfig
 from .control import RunControl
-from .evaluation import Evaluation, InThread, accuracy_of, evaluate, evaluate_in_thread, logits_on_two_cores, loss_of
+from .evaluation import Evaluation, accuracy_of, evaluate, evaluate_in_thread, logits_on_two_cores, loss_of
 from .events import BatchDone, Diverged, EpochDone, Event, Finished, RunStarted, ThreadsChanged
 from .inference import Snapshot
 from .network import Network
@@ -142,7 +143,7 @@ class _Run:
         self.gather: BatchGather | None = None  # mini-batches' rows copied into kept arrays
         self.ahead = False
         self.evaluate_aside = False  # the train(evaluate_aside=) flag: a core to spare for evaluations
-        self.aside: tuple[_Ended, InThread[Evaluation]] | None = None  # the epoch being evaluated in a thread
+        self.aside: tuple[_Ended, Future[Evaluation]] | None = None  # the epoch being evaluated in a thread
         self.step = self.epochs_done = self.best_epoch = 0
         self.gain_epoch = 0  # the last epoch that raised the best validation accuracy (for patience)
         self.best_val_accuracy = 0.0
