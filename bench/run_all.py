@@ -151,11 +151,13 @@ def print_report(report, old):
         )
 
 
-def run_script(report, name, *args):
+def run_script(report, name, *args, label=None):
     """Run one benchmark script in a process of its own (so that no library's
     idle threads from one benchmark spin through the next); its JSON figures.
-    Its own printout goes to stderr, as progress. Notes the load average first."""
-    report["load_average"][name] = os.getloadavg()
+    Its own printout goes to stderr, as progress. Notes the load average
+    first, and the time taken, under ``label`` (the script's name unless given)."""
+    label = label or name
+    report["load_average"][label] = os.getloadavg()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "figures.json")
@@ -164,7 +166,7 @@ def run_script(report, name, *args):
         )
         with open(path, encoding="utf-8") as stream:
             figures = json.load(stream)
-    report["seconds"][name] = round(time.perf_counter() - started)
+    report["seconds"][label] = round(time.perf_counter() - started)
     return figures
 
 
@@ -193,7 +195,10 @@ def main():
     lengths = ["15", "30"] if quick else ["15", "100"]
     report["threads"] = run_script(report, "busy_threads.py", "--rounds", "1" if quick else "5", "--epochs", *lengths)
     report["threads_small"] = run_script(
-        report, "busy_threads.py", "--rounds", "1" if quick else "3", "--epochs", "30", "--train", SMALL_STEPS
+        report,
+        "busy_threads.py",
+        *("--rounds", "1" if quick else "3", "--epochs", "30", "--train", SMALL_STEPS),
+        label="busy_threads.py (small steps)",
     )
     report["ui"] = run_script(report, "ui_cost.py", "--repeats", "1" if quick else "3")
     report["quit_ms"] = run_script(report, "quit_latency.py", "--runs", "2" if quick else "5")

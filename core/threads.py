@@ -78,6 +78,7 @@ class ThreadPolicy:
         self._clock = 0.0  # seconds of training steps so far: the policy's only clock
         self._full_rows = 0  # rows in a full batch, so that a short last batch can be ignored
         self._run_seconds, self._run_steps = 0.0, 0  # steps not yet measured (see MEASURE_SECONDS)
+        self._core_in_use = False  # see after_step
         self._best = float("inf")  # recent best step at the current count (forgets slowly)
         self._recent: list[float] = []  # this count's latest full steps, at most BASELINE_STEPS
         self._one_best = self._one_median = float("inf")  # one thread's figures, kept during a trial
@@ -105,11 +106,15 @@ class ThreadPolicy:
             self._mode = _Mode.ONE
             self._decide(1, f"{self.cores} cores: 1 thread, {TRY_THREADS} tried while the machine looks idle")
 
-    def after_step(self, seconds: float, rows: int | None = None) -> int | None:
+    def after_step(self, seconds: float, rows: int | None = None, core_in_use: bool = False) -> int | None:
         """Note one training step of ``seconds`` over ``rows`` samples; the
         thread count to switch to now, or None to stay. A step shorter than
         the full batch (an epoch's last) counts only towards the clock;
-        steps shorter than MEASURE_SECONDS are measured together."""
+        steps shorter than MEASURE_SECONDS are measured together.
+        ``core_in_use``: another thread of this run works on the second core
+        now (an evaluation aside, see core.evaluation), so no trial starts:
+        its steps would be slowed by our own work, not by the machine."""
+        self._core_in_use = core_in_use
         self._step += 1
         self._clock += seconds
         if self._mode is _Mode.FIXED:
@@ -132,7 +137,7 @@ class ThreadPolicy:
 
     def _on_one(self, seconds: float) -> int | None:
         self._note(seconds)
-        if self._clock < self._next_check or len(self._recent) < BASELINE_STEPS:
+        if self._clock < self._next_check or len(self._recent) < BASELINE_STEPS or self._core_in_use:
             return None
         self._next_check = self._clock + CHECK_SECONDS
         if self._clock < self._next_trial:  # a trial failed lately: not even a look

@@ -204,7 +204,7 @@ def _steps(
         tally.loss_sum += loss * len(y_batch)
         tally.correct += int(np.count_nonzero(logits.argmax(axis=1) == y_batch))
         if run.threads is not None:
-            yield from _revise_threads(run.threads, seconds, len(y_batch))
+            yield from _revise_threads(run.threads, seconds, len(y_batch), run.aside is not None)
         yield BatchDone(epoch, batch, run.batches, run.step, loss, lr, run.elapsed())
         run.control.wait_while_paused()
         if run.control.stop_requested:
@@ -268,11 +268,12 @@ def _undo_epoch(run: _Run, held: list[BatchDone | ThreadsChanged]) -> Generator[
     yield from (event for event in held if isinstance(event, ThreadsChanged))
 
 
-def _revise_threads(policy: ThreadPolicy, seconds: float, rows: int) -> list[ThreadsChanged]:
-    """Tell the thread policy about a step, apply its switch if it makes
-    one, and return its decisions since (none, as a rule)."""
+def _revise_threads(policy: ThreadPolicy, seconds: float, rows: int, aside: bool) -> list[ThreadsChanged]:
+    """Tell the thread policy about a step (and whether an evaluation runs
+    aside), apply its switch if it makes one, and return its decisions
+    since (none, as a rule)."""
     known = len(policy.decisions)
-    switch = policy.after_step(seconds, rows)
+    switch = policy.after_step(seconds, rows, core_in_use=aside)
     if switch is not None:
         set_blas_threads(switch)
     return policy.decisions[known:]

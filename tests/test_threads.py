@@ -261,6 +261,17 @@ def test_tiny_steps_slowed_by_a_busy_core_still_send_the_run_back_to_one():
     assert "back to 1" in reasons(policy)[2]
 
 
+def test_no_trial_starts_while_the_run_itself_keeps_the_second_core_busy():
+    # An evaluation runs aside on the other core: a trial then would measure
+    # our own work, and fail for it. The look at the load waits until it ends.
+    load = FakeLoad(0.0)
+    policy = adaptive(load)
+    for _ in range(3 * BASELINE_STEPS):
+        assert policy.after_step(ONE_THREAD, rows=128, core_in_use=True) is None
+    assert policy.threads == 1 and load.reads == 0
+    assert policy.after_step(ONE_THREAD, rows=128) == 2  # the pass done: the trial starts at once
+
+
 def write_stat(path, cpu0, cpu1):
     lines = ["cpu  0 0 0 0 0 0 0 0 0 0"]  # the all-CPU line, not used (other CPUs may be in it)
     for name, (busy, idle) in (("cpu0", cpu0), ("cpu1", cpu1)):
@@ -319,7 +330,7 @@ def test_a_trainer_applies_a_switch():
     labels = np.arange(40) % 10
 
     class SwitchAtStepThree(ThreadPolicy):
-        def after_step(self, seconds, rows=None):
+        def after_step(self, seconds, rows=None, core_in_use=False):
             self._step += 1
             if self._step == 3:
                 self._decide(2, "a test's wish")
