@@ -149,9 +149,11 @@ def test_a_trial_ends_at_its_first_slow_step_and_the_next_waits_longer():
     assert all(failure.step == trial.step + 1 for trial, failure in zip(trials, failures))
     # ... and the waits between trials double up to the cap, so their number stays small
     gaps = [(later.step - earlier.step) * ONE_THREAD for earlier, later in zip(trials, trials[1:])]
-    assert gaps[0] >= RETRY_SECONDS and gaps[1] >= 2 * RETRY_SECONDS
-    assert len(trials) <= 8
+    assert gaps[0] >= RETRY_SECONDS and gaps[-1] >= 2 * gaps[0]
+    assert len(trials) <= 10
     assert max(gaps) <= MAX_RETRY_SECONDS + 2 * CHECK_SECONDS
+    lost = len(failures) * (0.03 - ONE_THREAD)  # each failed trial: one slow step instead of a fast one
+    assert lost / 200 < 0.005
 
 
 def test_two_threads_no_faster_go_back_to_one():
@@ -159,7 +161,7 @@ def test_two_threads_no_faster_go_back_to_one():
     machine = Machine(policy, two_threads=0.0039)  # 2.5% faster: not worth the risk
     machine.run(CHECK_SECONDS + 1)
     assert policy.threads == 1
-    assert reasons(policy)[1:] == [
+    assert reasons(policy)[1:3] == [
         "machine idle, other programs use 0.0 of 2 cores: try 2 threads",
         "2 threads no faster, 3.9 ms against 4.0 ms a step: back to 1",
     ]
