@@ -34,6 +34,11 @@ FASTER = 0.95  # two threads are kept only for a median step 5% faster than one'
 IDLE_SPARE = 0.25  # cores other processes may keep busy while we still count as alone
 CHECK_SECONDS = 2.0  # seconds of training steps between looks at the load (the first: after BASELINE_STEPS)
 BASELINE_STEPS = 8  # one-thread steps seen before a trial, and steps in a trial
+# The first look at the load waits for this many seconds of steps: /proc/stat
+# counts 10 ms ticks, so over the 10-30 ms of a run's first steps a busy loop
+# next door could read as idle (then a trial's first step took 50 times one
+# thread's) and a stray tick as a third of a core busy.
+FIRST_LOOK_SECONDS = 0.1
 RETRY_SECONDS = 1.0  # wait after a failed trial or a drop from two threads: doubled each time ...
 MAX_RETRY_SECONDS = 64.0  # ... up to this, so an erratic machine seldom pays for trials
 FORGET = 1.005  # the recent best rises 0.5% a step, so an old lucky step fades
@@ -82,10 +87,11 @@ class ThreadPolicy:
         self._best = float("inf")  # recent best step at the current count (forgets slowly)
         self._recent: list[float] = []  # this count's latest full steps, at most BASELINE_STEPS
         self._one_best = self._one_median = float("inf")  # one thread's figures, kept during a trial
-        # The first look comes as soon as one thread's steps are known: a short
-        # run (the deep preset trains for under a second) would otherwise end
-        # before it, and never try two threads on an idle machine.
-        self._next_check = 0.0
+        # The first look comes as soon as one thread's steps are known and
+        # FIRST_LOOK_SECONDS have passed: a short run (the deep preset trains
+        # for under a second) would otherwise end before it, and never try two
+        # threads on an idle machine.
+        self._next_check = FIRST_LOOK_SECONDS
         self._next_trial = 0.0
         self._slow_steps: list[int] = []  # on two threads: the latest slow steps' numbers
         self._retry_wait = RETRY_SECONDS
@@ -277,8 +283,15 @@ class CompetingLoad:
         total = now.total - last.total
         if total <= 0:
             return None
-        busy_cores = len(self._cpus) * (now.busy - last.busy) / total
-        return max(0.0, busy_cores - own)
+        cpus = len(self._cpus)
+        busy_cores = cpus * (now.busy - last.busy) / total
+        # /proc/stat counts whole ticks (10 ms), so each CPU's busy count may
+        # be one tick off at either reading: over the 30 ms before a run's
+        # first look that is a third of a core for nothing. Only what is
+        # busy beyond that error counts: a machine is called busy when it
+        # surely is (a trial on one that is not costs one slow step).
+        uncertainty = cpus * cpus / total
+        return max(0.0, busy_cores - own - uncertainty)
 
     def _read(self) -> _Reading:
         busy, total = self._ticks()

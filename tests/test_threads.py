@@ -1,6 +1,8 @@
 """The BLAS thread policy, driven by made-up step times and load readings:
 no clock, no timing, the same decisions every time."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from core.events import BatchDone, RunStarted, ThreadsChanged
 from core.threads import (
     BASELINE_STEPS,
     CHECK_SECONDS,
+    FIRST_LOOK_SECONDS,
     MAX_RETRY_SECONDS,
     RETRY_SECONDS,
     CompetingLoad,
@@ -86,17 +89,21 @@ def test_an_idle_machine_tries_two_threads_and_keeps_them_when_faster():
     policy = adaptive(load)
     machine = Machine(policy, two_threads=0.003)
     assert policy.threads == 1  # always starts on one
-    for _ in range(BASELINE_STEPS - 1):  # one thread's steps first: no look before they are known
+    # One thread's steps first: no look before they are known and a tenth of
+    # a second has passed (what /proc/stat can tell apart), then at once: a
+    # short run gets its trial too.
+    first_look = max(BASELINE_STEPS, math.ceil(FIRST_LOOK_SECONDS / ONE_THREAD - 1e-9))
+    for _ in range(first_look - 1):
         assert policy.after_step(ONE_THREAD, rows=128) is None
     assert load.reads == 0
-    assert policy.after_step(ONE_THREAD, rows=128) == 2  # then at once: a short run gets its trial too
+    assert policy.after_step(ONE_THREAD, rows=128) == 2
     assert load.reads == 1
     assert machine.run(60) == 2
     assert [(d.threads, d.reason) for d in policy.decisions[1:]] == [
         (2, "machine idle, other programs use 0.1 of 2 cores: try 2 threads"),
         (2, "2 threads faster, 3.0 ms against 4.0 ms a step: kept"),
     ]
-    assert policy.decisions[1].step == BASELINE_STEPS  # decided after the step before the first on two
+    assert policy.decisions[1].step == first_look  # decided after the step before the first on two
     assert set(machine.history) == {2}
 
 
@@ -290,11 +297,26 @@ def test_the_competing_load_from_proc_stat(tmp_path):
     # 2 s later: cpu0 busy 180 of 200 ticks, cpu1 busy 20 of 200; this process used 1.0 s of CPU
     write_stat(stat, (280, 920), (70, 1130))
     own[0], now[0] = 11.0, 102.0
-    assert load() == pytest.approx(2 * 200 / 400 - 0.5)  # 1 core busy in all, half of it ours
+    tick = 2 * 2 / 400  # one tick per CPU at either reading: what /proc/stat's counts cannot tell
+    assert load() == pytest.approx(2 * 200 / 400 - 0.5 - tick)  # 1 core busy in all, half of it ours
     # then a second process takes a whole core
     write_stat(stat, (480, 920), (270, 1130))
     own[0], now[0] = 12.0, 104.0
-    assert load() == pytest.approx(2 - 0.5)
+    assert load() == pytest.approx(2 - 0.5 - tick)
+
+
+def test_a_reading_over_a_few_ticks_calls_the_machine_busy_only_when_it_surely_is(tmp_path):
+    # 30 ms, 3 ticks a CPU: one stray tick would read as a third of a core.
+    stat = tmp_path / "stat"
+    write_stat(stat, (100, 900), (50, 950))
+    now = [100.0]
+    load = CompetingLoad(str(stat), cpus={0, 1}, own_cpu=lambda: 0.0, clock=lambda: now[0])
+    write_stat(stat, (101, 902), (50, 953))  # a stray tick: idle, as far as anyone can tell
+    now[0] += 0.03
+    assert load() == 0.0
+    write_stat(stat, (104, 902), (50, 956))  # another process on a whole core: busy
+    now[0] += 0.03
+    assert load() > 0.25
 
 
 def test_the_competing_load_without_proc_stat(tmp_path):
