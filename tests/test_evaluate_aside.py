@@ -50,21 +50,26 @@ def one_thread_policy():
     return ThreadPolicy(2, ONE_THREAD, 1, lambda: 0.0)
 
 
-def events_of(config, split, aside, control=None, augment=None, network=None):
+def stream(config, split, aside=True, control=None, augment=None, network=None):
+    """core.train's iterator over ``split`` on one BLAS thread, with the passes aside or in line."""
     set_blas_threads(1)
-    stream = train(
+    x_train, y_train, x_val, y_val = split.x_train, split.y_train, split.x_val, split.y_val
+    return train(
         config,
-        split.x_train,
-        split.y_train,
-        split.x_val,
-        split.y_val,
+        x_train,
+        y_train,
+        x_val,
+        y_val,
         control,
         network=network,
         augment=augment,
         threads=one_thread_policy(),
         evaluate_aside=aside,
     )
-    return list(stream)
+
+
+def events_of(config, split, aside, control=None, augment=None, network=None):
+    return list(stream(config, split, aside, control, augment, network))
 
 
 def summary(event):
@@ -194,16 +199,7 @@ def test_a_stop_during_the_next_epoch_reports_the_epoch_before_then_the_one_it_c
     config = TrainConfig(epochs=5, batch_size=4, hidden=(16,))
     control = RunControl()
     seen = []
-    for event in train(
-        config,
-        split.x_train,
-        split.y_train,
-        split.x_val,
-        split.y_val,
-        control,
-        threads=one_thread_policy(),
-        evaluate_aside=True,
-    ):
+    for event in stream(config, split, control=control):
         seen.append(event)
         if isinstance(event, BatchDone) and event.epoch == 2:
             control.stop()
@@ -231,17 +227,7 @@ def test_the_epoch_before_is_reported_before_a_pause_holds_the_run(split, slow_a
     watchdog = threading.Timer(10, control.resume)  # were epoch 1 held behind the pause, this would end it
     watchdog.start()
     try:
-        for event in train(
-            config,
-            split.x_train,
-            split.y_train,
-            split.x_val,
-            split.y_val,
-            control,
-            augment=pause_in_epoch_two,
-            threads=one_thread_policy(),
-            evaluate_aside=True,
-        ):
+        for event in stream(config, split, control=control, augment=pause_in_epoch_two):
             if isinstance(event, EpochDone) and event.epoch == 1:
                 assert control.paused, "epoch 1 came only after the pause ended"
                 control.resume()
