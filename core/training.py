@@ -221,8 +221,8 @@ def _behind_aside(
     are in (a few steps later), so consumers see events in the order of a
     run evaluated in line. If those numbers end the run (patience), this
     epoch's steps are undone, as if it had never started, and None returned.
-    A pause or the epoch's end waits for the numbers: they never wait
-    behind a pause."""
+    A pause seen between two steps, and the epoch's end, wait for the
+    numbers (milliseconds), so that they do not wait behind the pause."""
     held: list[BatchDone | ThreadsChanged] = []
     while True:
         if run.aside is not None and (run.aside[1].done() or run.control.paused):
