@@ -84,6 +84,7 @@ class ThreadPolicy:
         self._full_rows = 0  # rows in a full batch, so that a short last batch can be ignored
         self._run_seconds, self._run_steps = 0.0, 0  # steps not yet measured (see MEASURE_SECONDS)
         self._core_in_use = False  # see after_step
+        self._measured = 0  # measurements so far (steps, or runs of tiny steps)
         self._best = float("inf")  # recent best step at the current count (forgets slowly)
         self._recent: list[float] = []  # this count's latest full steps, at most BASELINE_STEPS
         self._one_best = self._one_median = float("inf")  # one thread's figures, kept during a trial
@@ -93,7 +94,7 @@ class ThreadPolicy:
         # threads on an idle machine.
         self._next_check = FIRST_LOOK_SECONDS
         self._next_trial = 0.0
-        self._slow_steps: list[int] = []  # on two threads: the latest slow steps' numbers
+        self._slow_steps: list[int] = []  # on two threads: the latest slow measurements' numbers
         self._retry_wait = RETRY_SECONDS
         self._said_why_not = False  # a busy or unknown load reported, until the machine looks idle
         self._idle_limit = self.cores - TRY_THREADS + IDLE_SPARE
@@ -135,6 +136,7 @@ class ThreadPolicy:
             return None
         seconds = self._run_seconds / self._run_steps  # the mean step of the run measured
         self._run_seconds, self._run_steps = 0.0, 0
+        self._measured += 1
         if self._mode is _Mode.ONE:
             return self._on_one(seconds)
         if self._mode is _Mode.TRIAL:
@@ -176,7 +178,9 @@ class ThreadPolicy:
 
     def _on_two(self, seconds: float) -> int | None:
         if seconds > SLOW * self._best:
-            self._slow_steps = [step for step in self._slow_steps if step > self._step - STRIKE_WINDOW] + [self._step]
+            # Counted in measurements (a measurement may span several tiny steps).
+            window = self._measured - STRIKE_WINDOW
+            self._slow_steps = [measured for measured in self._slow_steps if measured > window] + [self._measured]
             if len(self._slow_steps) >= STRIKES:
                 ratio = seconds / self._best
                 return self._back_to_one(f"steps {ratio:.1f}x their best on {TRY_THREADS} threads", failed=True)

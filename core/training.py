@@ -237,6 +237,16 @@ def _behind_aside(
         except StopIteration as end:
             tally: _Tally = end.value
             break
+        except Exception:
+            # An error in this epoch (a batch transform's, say) comes after
+            # the epoch before is reported, as in line; and never at all if
+            # that epoch's numbers end the run, since in line this epoch
+            # would not have started.
+            if run.aside is not None and (yield from _report_aside(run)):
+                yield from _undo_epoch(run, held)
+                return None
+            yield from held
+            raise
         if run.aside is None:
             yield event
         else:

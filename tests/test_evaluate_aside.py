@@ -301,3 +301,50 @@ def test_logits_shared_between_two_threads_are_the_logits_of_one_pass():
     np.testing.assert_array_equal(shared, alone)
     few = x[: core.evaluation.inference.SLICE_ROWS]  # one slice: nothing to share
     np.testing.assert_array_equal(core.evaluation.logits_on_two_cores(snapshot, few), alone[: len(few)])
+
+
+def failing_at(batch_number):
+    """A batch transform that raises at the ``batch_number``-th batch of the run."""
+    calls = []
+
+    def transform(x, rng):
+        calls.append(1)
+        if len(calls) == batch_number:
+            raise ValueError(f"bad batch {batch_number}")
+        return x
+
+    return transform
+
+
+def until_error(config, split, aside, augment, network=None):
+    """The events up to the error, and the error."""
+    events = []
+    with pytest.raises(ValueError) as raised:
+        for event in stream(config, split, aside, augment=augment, network=network):
+            events.append(event)
+    return events, raised.value
+
+
+def test_an_error_in_the_next_epoch_comes_after_the_epoch_before_is_reported(split, slow_aside):
+    config = TrainConfig(epochs=4, batch_size=4, hidden=(16,))
+    batches_per_epoch = -(-len(split.y_train) // 4)
+    in_line, error = until_error(config, split, False, failing_at(batches_per_epoch + 2))
+    aside, error_aside = until_error(config, split, True, failing_at(batches_per_epoch + 2))
+    assert str(error) == str(error_aside) == f"bad batch {batches_per_epoch + 2}"
+    assert [summary(e) for e in aside] == [summary(e) for e in in_line]
+    assert [type(e) for e in aside[-2:]] == [EpochDone, BatchDone]  # epoch 1, then epoch 2's first step
+
+
+def test_an_error_after_patience_has_ended_the_run_never_happens(split, slow_aside):
+    # In line, patience ends the run after epoch 3, so epoch 4, whose first
+    # batch is bad, never starts; aside, it starts but is undone.
+    config = TrainConfig(epochs=6, batch_size=32, hidden=(8,), lr=1e-9, patience=2)
+    slow_aside[0] = 0.2
+    batches_per_epoch = -(-len(split.y_train) // 32)
+    bad = failing_at(3 * batches_per_epoch + 1)
+    first = Network.create(config.architecture, config.init, np.random.default_rng(5))
+    events = events_of(config, split, aside=True, augment=bad, network=first)
+    same = Network.create(config.architecture, config.init, np.random.default_rng(5))
+    in_line = events_of(config, split, aside=False, augment=failing_at(3 * batches_per_epoch + 1), network=same)
+    assert [summary(e) for e in events] == [summary(e) for e in in_line]
+    assert events[-1].reason == "early stopped" and events[-1].last_epoch == 3

@@ -263,6 +263,17 @@ def test_tiny_steps_are_measured_together_so_noise_does_not_end_a_trial():
     assert not [reason for reason in reasons(policy) if "back to 1" in reason]
 
 
+def test_tiny_steps_that_turn_slow_on_two_threads_send_the_run_back_to_one():
+    # Kept on two threads, then another process starts and the load reading
+    # cannot see it: the slow runs of steps count as strikes, run by run.
+    policy = adaptive(FakeLoad(0.0))
+    machine = Machine(policy, two_threads=0.00008, one_thread=0.0001)
+    assert machine.run(1.0) == 2
+    machine.times[2] = 0.00026  # over three times the best: four of them make one measurement
+    assert machine.run(0.05) == 1
+    assert "their best on 2 threads: back to 1" in reasons(policy)[-1]
+
+
 def test_tiny_steps_slowed_by_a_busy_core_still_send_the_run_back_to_one():
     # Two threads next to a busy process: every step three times as long.
     policy = adaptive(FakeLoad(0.0))

@@ -17,9 +17,11 @@ from .messages import BatchProgress, EpochsDone, RunBegan, RunEnded, ThreadsSwit
 RECENT_LOSSES = 300
 
 
-def throttled_messages(events, interval=0.2, clock=time.monotonic, cancelled=lambda: False):
+def throttled_messages(events, interval=0.2, clock=time.monotonic, cancelled=lambda: False, paused=lambda: False):
     """Yield messages for ``events``; stop as soon as ``cancelled()`` is true
-    (checked after every batch)."""
+    (checked after every batch). While ``paused()`` is true everything held
+    goes out at once: the run is about to wait, and its latest numbers
+    must not wait with it."""
     recent = deque(maxlen=RECENT_LOSSES)
     pending_epochs, last_batch, last_sent = [], None, clock() - interval
     diverged = None
@@ -41,7 +43,7 @@ def throttled_messages(events, interval=0.2, clock=time.monotonic, cancelled=lam
             yield from _flush(pending_epochs, last_batch, recent)
             yield RunEnded(event, diverged)
             return
-        if clock() - last_sent >= interval:
+        if clock() - last_sent >= interval or paused():
             yield from _flush(pending_epochs, last_batch, recent)
             pending_epochs, last_batch, last_sent = [], None, clock()
 

@@ -75,7 +75,10 @@ class WorkerMixin:
             events, _ = train_split(config, split, control, self.blas_threads, ui=True)
             events = recorded_events(events, recorder, lambda: self.quitting)  # each epoch on disk as it ends
             with outcome_recorded(recorder):  # an error: recorded as "failed", then reported
-                for message in throttled_messages(events, self.feed_interval, cancelled=lambda: worker.is_cancelled):
+                messages = throttled_messages(
+                    events, self.feed_interval, cancelled=lambda: worker.is_cancelled, paused=lambda: control.paused
+                )
+                for message in messages:
                     self._post(run_id, message)
                     ended = message if isinstance(message, RunEnded) else ended
         end_cancelled(recorder, self.quitting)  # a restart, an opened model or q cut it short
