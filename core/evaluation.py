@@ -14,8 +14,11 @@ run's numbers are the same either way (see ``core.training`` for how the
 events keep their order).
 """
 
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -25,11 +28,7 @@ from .losses import cross_entropy, softmax
 from .metrics import accuracy
 from .types import FloatArray, IntArray
 
-# The standard library's thread pool: its threads start on first use and
-# stay (a pass takes milliseconds, a thread's start a tenth of one), and its
-# futures hand a pass's error to the thread that asks for the result. A run
-# uses one at a time; two let a second run (a test's, say) never wait.
-_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="evaluate-aside")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ def evaluate_in_thread(snapshot: Snapshot, x: FloatArray, labels: IntArray) -> "
     """``evaluate(snapshot, x, labels)``, started in a thread of its own:
     ``done()`` never waits, ``result()`` waits (milliseconds: a forward
     pass has nothing to block on) and raises the pass's error, if any."""
-    return _threads.submit(lambda: evaluate(snapshot, x, labels))  # ``evaluate`` looked up as it runs: tests slow it
+    return _in_thread(lambda: evaluate(snapshot, x, labels))  # ``evaluate`` looked up as it runs: tests slow it
 
 
 def logits_on_two_cores(snapshot: Snapshot, x: FloatArray) -> FloatArray:
@@ -72,6 +71,28 @@ def logits_on_two_cores(snapshot: Snapshot, x: FloatArray) -> FloatArray:
     if slices < 2:
         return inference.logits(snapshot, x)
     half = (slices // 2) * inference.SLICE_ROWS
-    first = _threads.submit(inference.logits, snapshot, x[:half])
+    first = _in_thread(inference.logits, snapshot, x[:half])
     rest = inference.logits(snapshot, x[half:])
     return np.concatenate([first.result(), rest])
+
+
+def _in_thread(function: Callable[..., T], *args: Any) -> "Future[T]":
+    """``function(*args)`` in a daemon thread of its own, as the standard
+    library's Future (``done()``, ``result()``, which raises the call's
+    error). Not ``concurrent.futures.ThreadPoolExecutor``: its threads are
+    joined when the interpreter exits, under a lock that a Ctrl+C landing
+    inside ``submit`` can leave held, and ``digit-tui train`` must exit on
+    Ctrl+C whatever it was doing. A daemon thread is never waited for; a
+    thread's start (about 0.1 ms) is small beside a pass."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(function(*args))
+        except BaseException as error:  # noqa: BLE001 - handed to whoever reads the result
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="evaluate-aside", daemon=True).start()
+    return future

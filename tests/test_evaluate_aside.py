@@ -7,6 +7,9 @@ The aside pass is made slow here (``slow_aside``) so that the next epoch's
 steps, or all of them, happen before its numbers are in: the cases where
 events must be held back, or steps undone."""
 
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -24,6 +27,7 @@ from core.threads import ThreadPolicy
 from data import Dataset, split_dataset
 
 ONE_THREAD = 1
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture
@@ -348,3 +352,18 @@ def test_an_error_after_patience_has_ended_the_run_never_happens(split, slow_asi
     in_line = events_of(config, split, aside=False, augment=failing_at(3 * batches_per_epoch + 1), network=same)
     assert [summary(e) for e in events] == [summary(e) for e in in_line]
     assert events[-1].reason == "early stopped" and events[-1].last_epoch == 3
+
+
+def test_a_pass_in_its_thread_never_holds_up_the_exit():
+    # Ctrl+C must end `digit-tui train` whatever it was doing: a pass still
+    # running (here one that would take a minute) is not waited for.
+    script = (
+        "import time, core.evaluation as e\n"
+        "e.evaluate = lambda *args: time.sleep(60)\n"
+        "e.evaluate_in_thread(None, None, None)\n"
+        "print('leaving')\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=50)
+    assert done.returncode == 0 and done.stdout.strip() == "leaving"
+    assert time.monotonic() - started < 30
