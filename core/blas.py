@@ -77,7 +77,7 @@ def available_cores() -> int:
 # project's 2-core AMD EPYC (bench/busy_threads.py --train ..., idle, 3
 # rounds): two threads paid for 784-10-10 at batch 64 (0.5 million: the
 # default preset, +5%), at batch 128 (1 million, +22%) and 784-128-10 at
-# batch 32 (3.3 million, +18%), and the policy kept them in 5 of 6 trials
+# batch 32 (3.3 million, +18%), and the policy kept them in 5 of 5 trials
 # there once tiny steps were measured in runs (core.threads.MEASURE_SECONDS);
 # at batch 32 (0.25 million) its trials never found them faster. Above
 # the limit the policy only tries two threads on an idle machine and keeps
