@@ -79,11 +79,11 @@ def logits_on_two_cores(snapshot: Snapshot, x: FloatArray) -> FloatArray:
 def _in_thread(function: Callable[..., T], *args: Any) -> "Future[T]":
     """``function(*args)`` in a daemon thread of its own, as the standard
     library's Future (``done()``, ``result()``, which raises the call's
-    error). Not ``concurrent.futures.ThreadPoolExecutor``: its threads are
-    joined when the interpreter exits, under a lock that a Ctrl+C landing
-    inside ``submit`` can leave held, and ``digit-tui train`` must exit on
-    Ctrl+C whatever it was doing. A daemon thread is never waited for; a
-    thread's start (about 0.1 ms) is small beside a pass."""
+    error). Not ``concurrent.futures.ThreadPoolExecutor``: the interpreter
+    waits for its threads' work when it exits (a 3 s task held up a
+    finished script for 3 s), and ``digit-tui train`` must exit on Ctrl+C
+    whatever it was doing. A daemon thread is never waited for; a thread's
+    start (about 0.1 ms) is small beside a pass."""
     future: Future[T] = Future()
 
     def run() -> None:

@@ -83,7 +83,6 @@ class ThreadPolicy:
         self._clock = 0.0  # seconds of training steps so far: the policy's only clock
         self._full_rows = 0  # rows in a full batch, so that a short last batch can be ignored
         self._run_seconds, self._run_steps = 0.0, 0  # steps not yet measured (see MEASURE_SECONDS)
-        self._core_in_use = False  # see after_step
         self._measured = 0  # measurements so far (steps, or runs of tiny steps)
         self._best = float("inf")  # recent best step at the current count (forgets slowly)
         self._recent: list[float] = []  # this count's latest full steps, at most BASELINE_STEPS
@@ -121,7 +120,6 @@ class ThreadPolicy:
         ``core_in_use``: another thread of this run works on the second core
         now (an evaluation aside, see core.evaluation), so no trial starts:
         its steps would be slowed by our own work, not by the machine."""
-        self._core_in_use = core_in_use
         self._step += 1
         self._clock += seconds
         if self._mode is _Mode.FIXED:
@@ -138,14 +136,14 @@ class ThreadPolicy:
         self._run_seconds, self._run_steps = 0.0, 0
         self._measured += 1
         if self._mode is _Mode.ONE:
-            return self._on_one(seconds)
+            return self._on_one(seconds, core_in_use)
         if self._mode is _Mode.TRIAL:
             return self._in_trial(seconds)
         return self._on_two(seconds)
 
-    def _on_one(self, seconds: float) -> int | None:
+    def _on_one(self, seconds: float, core_in_use: bool) -> int | None:
         self._note(seconds)
-        if self._clock < self._next_check or len(self._recent) < BASELINE_STEPS or self._core_in_use:
+        if self._clock < self._next_check or len(self._recent) < BASELINE_STEPS or core_in_use:
             return None
         self._next_check = self._clock + CHECK_SECONDS
         if self._clock < self._next_trial:  # a trial failed lately: not even a look

@@ -102,7 +102,8 @@ def train(
         lr = learning_rate(config.schedule, config.lr, epoch - 1, config.epochs, config.step_every, config.gamma)
         order = None if config.full_batch else shuffle_rng.permutation(n_train)
         steps = _epoch(run, epoch, lr, order, optimizer, x_train, y_train)
-        tally = yield from _behind_aside(run, steps)
+        # Only an epoch that starts with a pass aside needs its events watched.
+        tally = yield from (steps if run.aside is None else _behind_aside(run, steps))
         if tally is None:  # the epoch before, evaluated aside, ended the run: this one was undone
             yield _finished("early stopped", run, x_train, y_train, x_val, y_val)
             return

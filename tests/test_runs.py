@@ -360,13 +360,19 @@ def test_runs_are_listed_newest_first(tmp_path):
 # ---- removing and pruning -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["", ".", "..", "../outside", "a/b", ".hidden", "missing", "a-link", "a-file"])
-def test_a_name_that_is_not_a_run_is_refused(tmp_path, name):
+def runs_folder_with_traps(tmp_path):
+    """A runs folder holding a link to a folder outside it and a plain file."""
     root = tmp_path / "runs"
     root.mkdir()
     (tmp_path / "outside").mkdir()
     os.symlink(tmp_path / "outside", root / "a-link")
     (root / "a-file").write_text("")
+    return root
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "../outside", "a/b", ".hidden", "missing", "a-link", "a-file"])
+def test_a_name_that_is_not_a_run_is_refused(tmp_path, name):
+    root = runs_folder_with_traps(tmp_path)
     with pytest.raises(RunsError):
         run_folder(str(root), name)
     with pytest.raises(RunsError):
@@ -376,11 +382,7 @@ def test_a_name_that_is_not_a_run_is_refused(tmp_path, name):
 
 @pytest.mark.parametrize("name", ["", ".", "..", "../outside", "a/b", ".hidden", "a-link", "a-file", "a-l"])
 def test_find_run_refuses_what_is_not_a_run_even_as_a_start(tmp_path, name):
-    root = tmp_path / "runs"
-    root.mkdir()
-    (tmp_path / "outside").mkdir()
-    os.symlink(tmp_path / "outside", root / "a-link")
-    (root / "a-file").write_text("")
+    root = runs_folder_with_traps(tmp_path)
     (root / ".hidden-run").mkdir()  # being removed: never found
     with pytest.raises(RunsError):
         find_run(str(root), name)
