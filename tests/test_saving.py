@@ -129,6 +129,7 @@ def test_ctrl_c_during_train_exits_130_with_no_model(tmp_path):
             "--json",
         ],
         cwd=ROOT,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -138,7 +139,12 @@ def test_ctrl_c_during_train_exits_130_with_no_model(tmp_path):
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=30)
+    try:
+        out, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:  # say where it hung: every thread's stack (PYTHONFAULTHANDLER)
+        process.send_signal(signal.SIGABRT)
+        out, err = process.communicate()
+        pytest.fail(f"no exit within 30 s of Ctrl+C; its threads:\n{err[-6000:]}")
     assert process.returncode == 130
     assert err.strip().splitlines()[-1] == "digit-tui: interrupted" and "Traceback" not in err
     assert not model.exists() and out == ""
