@@ -87,6 +87,25 @@ async def test_the_keyboard_draws_undoes_clears_and_loads_a_real_digit(tiny_csv)
         assert "predicted" in str(app.query_one("#draw-answer").render())
 
 
+async def test_the_status_line_follows_the_pen_and_the_brush_at_once(tiny_csv):
+    """Lifting the pen or changing the brush changes no pixel, so no prediction
+    is due; the status line must follow anyway (it once waited for the next
+    prediction, and said "pen down" after the pen was lifted)."""
+    app = DigitApp(TINY, data_path=tiny_csv, show_timing=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("d", "space", "down")
+        view = app.query_one(DrawView)
+        await wait_until(pilot, lambda: not view.prediction_due)  # the prediction for the stroke is made
+        status = app.query_one("#draw-status")
+        assert "pen down" in str(status.render())
+        await pilot.press("space", "plus")
+        assert not view.prediction_due  # nothing to predict
+        assert str(status.render()).startswith("pen up   brush 3   strokes 1")
+        await pilot.press("minus", "minus")
+        assert "brush 1" in str(status.render())
+
+
 async def test_the_draw_view_in_ascii_mode_is_pure_ascii(tiny_csv):
     app = DigitApp(TINY, data_path=tiny_csv, show_timing=False, ascii_only=True)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -10,10 +10,13 @@ import os
 import pytest
 from helpers import synthetic_digits, wait_until, write_csv
 from runs_fixtures import write_fixture_runs
+from svg_text import line_diff, snapshot_path, svg_screen_lines
+from textual.widgets import Input, TabbedContent
 
 from core import TrainConfig
 from tui.app import DigitApp
 from tui.recording import runs_folder
+from tui.views.draw import DrawView
 
 CONFIG = TrainConfig(hidden=(16,), epochs=4, batch_size=8, lr=0.003, schedule="constant")
 
@@ -25,18 +28,60 @@ def app(tmp_path):
     return DigitApp(CONFIG, data_path=str(path), show_timing=False)
 
 
-def keys_after_training(*keys):
+def focus_settled(app):
+    """The screen is up and its focus where its keys go: on a dialog, any
+    widget; on the main screen, one inside the view shown (a view takes the
+    focus after a refresh, so until then the last view's widget has it)."""
+    screen = app.screen
+    if not screen.is_mounted or screen.focused is None:
+        return False
+    if screen is not app.screen_stack[0]:
+        return True
+    shown = app.query_one(TabbedContent).active_pane
+    return shown is not None and screen.focused in shown.query("*")
+
+
+def views_settled(app):
+    """No view waits on a timer to redraw what the last key changed (the Draw
+    view predicts at most a few times a second)."""
+    return not any(view.prediction_due for view in app.query(DrawView))
+
+
+def keys_after_training(*keys, seen=None):
+    """Press ``keys`` once training is over, each once the last has taken
+    effect; ``seen`` (a list) gets the screen as it stands then, as SVG, so a
+    failure can say what differed (see assert_snapshot)."""
+
     async def run_before(pilot):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         for key in keys:  # one at a time: a key that opens a dialog is handled before the next arrives
             await pilot.press(key)
             await pilot.pause()
-            await wait_until(pilot, lambda: pilot.app.screen.is_mounted and pilot.app.screen.focused is not None)
+            await wait_until(pilot, lambda: focus_settled(pilot.app) and views_settled(pilot.app))
         await pilot.wait_for_scheduled_animations()  # the tab underline, a focused field's highlight
         await pilot.pause(0.5)  # and a moment more on a loaded machine
+        await wait_until(pilot, lambda: focus_settled(pilot.app) and views_settled(pilot.app))
+        for field in pilot.app.screen.query(Input):  # a blinking cursor is shown or not by the clock
+            field.cursor_blink = False  # shown, steadily
+        await pilot.pause()
+        if seen is not None:
+            seen.append(pilot.app.export_screenshot())
 
     return run_before
+
+
+def assert_snapshot(snap_compare, app, size, keys, request):
+    """Compare with the stored SVG; on a mismatch, name the screen lines that
+    differ (text and style classes) between the stored SVG and the screen as
+    run_before left it, since CI keeps only the test's output."""
+    seen = []
+    if snap_compare(app, terminal_size=size, run_before=keys_after_training(*keys, seen=seen)):
+        return
+    stored = snapshot_path(request)
+    expected = svg_screen_lines(stored.read_text()) if stored.exists() else []
+    actual = svg_screen_lines(seen[0]) if seen else []
+    pytest.fail("snapshot differs; lines (expected / seen before the screenshot):\n" + line_diff(expected, actual))
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
@@ -52,11 +97,11 @@ def keys_after_training(*keys):
         ("draw", ("d", "space", "down", "down", "space")),
     ],
 )
-def test_view_snapshot(snap_compare, app, view, keys, size):
+def test_view_snapshot(snap_compare, app, view, keys, size, request):
     """Each view, and the dialogs with their own footer and focus shown (the save
     dialog shows the working folder, which differs between machines: tests/test_trust.py
     covers it)."""
-    assert snap_compare(app, terminal_size=size, run_before=keys_after_training(*keys))
+    assert_snapshot(snap_compare, app, size, keys, request)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

@@ -59,19 +59,26 @@ class DrawPad(Widget, can_focus=True):
     version = reactive(0, always_update=True)
 
     class Changed(Message):
-        """The drawing changed."""
+        """The drawing changed, or only the pen or the brush (``drawing`` False)."""
+
+        def __init__(self, drawing):
+            super().__init__()
+            self.drawing = drawing
 
     def __init__(self, ascii_only=False, **kwargs):
         super().__init__(**kwargs)
         self.pad, self.ascii_only = Pad(width=44, height=28), ascii_only
         self.pen_down = self._dragging = False
+        self.drawings = 0  # how many times the pixels changed (version also counts cursor moves)
 
     def render(self):
         return PadArt(self.pad, self.ascii_only, show_cursor=self.has_focus)
 
-    def changed(self):
+    def changed(self, drawing=True):
+        """Redraw, and tell the view: the pixels changed, or (drawing False) only the pen or brush."""
         self.version += 1
-        self.post_message(self.Changed())
+        self.drawings += drawing
+        self.post_message(self.Changed(drawing))
 
     # ---- the mouse: press, drag, release -------------------------------------------
 
@@ -109,8 +116,7 @@ class DrawPad(Widget, can_focus=True):
         self.pen_down = not self.pen_down
         if self.pen_down:
             self.pad.begin(*self.pad.cursor)
-            self.changed()
-        self.version += 1
+        self.changed(drawing=self.pen_down)  # putting the pen down draws a dot; lifting it draws nothing
 
     def action_undo(self):
         self.pad.undo()
@@ -123,7 +129,7 @@ class DrawPad(Widget, can_focus=True):
 
     def action_brush(self, step):
         self.pad.change_brush(step)
-        self.version += 1
+        self.changed(drawing=False)
 
     def action_edit_digit(self):
         self.post_message(self.EditRequested())
@@ -174,11 +180,16 @@ class DrawView(View):
         self._run, self._pending, self._loads = None, False, 0
         self._export_csv = "my-digits.csv"
         self._export_lock = threading.Lock()
-        self._posted_version = 0
+        self._posted_drawings = 0
         self._predict()
 
     def focus_target(self):
         return self.query_one(DrawPad)
+
+    @property
+    def prediction_due(self):
+        """A prediction waits on its timer (the drawing changed since the last one)."""
+        return self._pending
 
     def show_run(self, run, changed):
         self._run = run
@@ -186,7 +197,8 @@ class DrawView(View):
             self._predict()
 
     def on_draw_pad_changed(self, message):
-        if not self._pending:  # at most a few predictions a second while drawing
+        self._show_status()  # at once: the pen and brush are read from it as they change
+        if message.drawing and not self._pending:  # at most a few predictions a second while drawing
             self._pending = True
             self.set_timer(PREDICT_EVERY, self._predict)
 
@@ -238,10 +250,14 @@ class DrawView(View):
         pad = self.query_one(DrawPad)
         digit = mnist_style(pad.pad.pixels)
         self.query_one("#draw-input", DigitArt).image = digit
-        if pad.version != self._posted_version:  # the drawing changed (not the weights): Inside may show it
-            self._posted_version = pad.version
+        if pad.drawings != self._posted_drawings:  # the drawing changed (not the weights): Inside may show it
+            self._posted_drawings = pad.drawings
             self.post_message(self.Drawn(digit))
         self.query_one("#draw-answer", Static).update(self._answer(digit))
+        self._show_status()
+
+    def _show_status(self):
+        pad = self.query_one(DrawPad)
         pen = "down" if pad.pen_down else "up"
         self.query_one("#draw-status", Label).update(
             f"pen {pen}   brush {pad.pad.radius}   strokes {len(pad.pad.strokes)}"
