@@ -1,3 +1,4 @@
+import signal
 import sys
 from pathlib import Path
 
@@ -46,3 +47,18 @@ def restore_blas_threads():
     yield
     if before is not None:
         set_blas_threads(before)
+
+
+@pytest.fixture
+def terminal_signals():
+    """Ctrl+C, SIGTERM and SIGHUP as a terminal delivers them, for the tests
+    that send them. A suite started in the background by a script (``pytest &``)
+    ignores SIGINT, and under nohup SIGHUP; the CLI rightly keeps a signal it
+    was started ignoring, and a child inherits it ignored, so without this
+    those tests would fail there (they did, and read as a hang). A child
+    started meanwhile gets the defaults: a handler is reset at exec."""
+    wanted = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL, signal.SIGHUP: signal.SIG_DFL}
+    before = {number: signal.signal(number, handler) for number, handler in wanted.items()}
+    yield
+    for number, handler in before.items():
+        signal.signal(number, handler)

@@ -143,6 +143,7 @@ def test_a_killed_training_keeps_every_finished_epoch_in_its_run(tiny_csv, tmp_p
     assert (info.outcome, info.epochs) == ("unfinished", len(recorded.epochs))
 
 
+@pytest.mark.usefixtures("terminal_signals")
 def test_a_terminated_training_is_recorded_as_interrupted(tiny_csv, tmp_path):
     process, metrics, root = start_training(tiny_csv, tmp_path)
     try:
@@ -179,6 +180,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.usefixtures("terminal_signals")
 def test_sigterm_while_the_run_saves_its_models_still_records_an_outcome(tiny_csv, capsys):
     command = [sys.executable, "-c", SAVE_THEN_SIGTERM, "train", "--data", tiny_csv, "--epochs", "2", "--json"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=HANG_GUARD)

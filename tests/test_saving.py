@@ -108,6 +108,7 @@ def test_submission_write_failure_keeps_the_previous_file(tmp_path, monkeypatch)
     assert path.read_text() == before
 
 
+@pytest.mark.usefixtures("terminal_signals")
 def test_ctrl_c_during_train_exits_130_with_no_model(tmp_path):
     images, labels = synthetic_digits(100)
     data = write_csv(tmp_path / "train.csv", images, labels)

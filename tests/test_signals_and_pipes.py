@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from bench.terminal import close_app, launch_in_pty  # noqa: E402 - bench/ is found through ROOT
 
 HANG_GUARD = 60  # seconds; the conditions hold within a second or two on any machine
+pytestmark = pytest.mark.usefixtures("terminal_signals")  # whether or not the suite runs in the background
 
 
 def wait_until(condition, process=None, what="condition"):
