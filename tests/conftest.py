@@ -62,3 +62,16 @@ def terminal_signals():
     yield
     for number, handler in before.items():
         signal.signal(number, handler)
+
+
+@pytest.fixture(autouse=True)
+def no_animations(request, monkeypatch):
+    """Textual animates the tab underline and scrolls, and a Pilot key press
+    waits for the animation to end: 0.3 s a view switch, a sixth of the
+    suite. Tests run with animations off (what TEXTUAL_ANIMATIONS=none
+    does), except those marked ``animations``, which check behaviour that
+    an animation could change (a scroll ending short of a moving bottom)."""
+    import textual.constants
+
+    marked = request.node.get_closest_marker("animations") is not None
+    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "full" if marked else "none")  # whatever the env says

@@ -7,6 +7,7 @@ messages) instead of sleeping.
 import io
 
 import numpy as np
+import pytest
 from helpers import settle, wait_until
 from rich.console import Console
 from textual.binding import Binding
@@ -128,6 +129,7 @@ async def test_pause_resume_and_stop(tiny_csv):
         assert app.state.snapshot is not None
 
 
+@pytest.mark.animations  # scrolls, as a user sees them
 async def test_the_epoch_tables_scrollbar_is_hidden_only_while_it_follows_a_training_run(tiny_csv):
     # A thumb moving with every new row is redrawn down the whole table each
     # second (bytes over SSH) and says nothing while the newest row is shown.
@@ -378,3 +380,12 @@ async def test_keeping_the_best_epoch_says_which_and_what_the_last_had(tiny_csv)
         assert f"kept the best weights, epoch {kept.epoch}, val acc {kept.val_accuracy:.2%}" in status(app)
         assert f"(last epoch: {app.state.latest.val_accuracy:.2%})" in status(app)
         assert app.state.snapshot is not None and app.state.val_probabilities is not None
+
+
+def test_the_suite_turns_animations_off():
+    assert DigitApp().animation_level == "none"  # see no_animations in conftest.py
+
+
+@pytest.mark.animations
+def test_a_test_marked_animations_sees_them_as_a_user_does():
+    assert DigitApp().animation_level == "full"

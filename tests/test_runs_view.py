@@ -152,6 +152,7 @@ def column_width(app, header):
     return table(app).columns[header].get_render_width(table(app))
 
 
+@pytest.mark.animations  # scrolls, as a user sees them
 async def test_left_and_right_scroll_a_column_at_a_time_home_and_end_go_to_the_ends(tiny_csv, fixture_runs):
     write_long_run()
     app = DigitApp(TINY, data_path=tiny_csv)

@@ -4,6 +4,7 @@ that shows nothing new. Each segment costs a colour code and a reset (about
 measures the bytes per second."""
 
 import numpy as np
+import pytest
 from rich.segment import Segment
 from rich.style import Style
 from textual.app import App
@@ -102,6 +103,7 @@ def top_epoch(table):
     return table.get_row_at(round(table.scroll_y))[0]
 
 
+@pytest.mark.animations  # scrolls, as a user sees them
 async def test_the_table_follows_new_rows_unless_scrolled_up():
     app = TableApp()
     async with app.run_test(size=(40, 12)) as pilot:
@@ -120,6 +122,7 @@ async def test_the_table_follows_new_rows_unless_scrolled_up():
         assert table.scroll_y == table.max_scroll_y and table.get_row_at(table.row_count - 1)[0] == "70"
 
 
+@pytest.mark.animations  # scrolls, as a user sees them
 async def test_a_scrolled_table_keeps_its_epochs_in_view_as_old_rows_go():
     app = TableApp()
     async with app.run_test(size=(40, 12)) as pilot:
@@ -187,6 +190,7 @@ def test_an_idle_app_with_an_opened_model_sends_nothing(tmp_path, tiny_csv):
         close_app(process, leader)
 
 
+@pytest.mark.animations  # scrolls, as a user sees them
 async def test_the_table_follows_a_new_run_to_its_last_row(tiny_csv):
     """Clearing the table for a new run scrolls it to the top: that must not
     read as the user scrolling up, or the second run's table stays on row 1."""
