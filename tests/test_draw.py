@@ -7,7 +7,7 @@ from helpers import settle, wait_until
 from core import TrainConfig
 from tui.app import DigitApp
 from tui.drawing import Pad, segment
-from tui.views.draw import DrawPad, DrawView
+from tui.views.draw import PREDICT_EVERY, DrawPad, DrawView
 
 TINY = TrainConfig(hidden=(16,), epochs=3, batch_size=8, lr=0.01, schedule="constant")
 
@@ -87,23 +87,35 @@ async def test_the_keyboard_draws_undoes_clears_and_loads_a_real_digit(tiny_csv)
         assert "predicted" in str(app.query_one("#draw-answer").render())
 
 
-async def test_the_status_line_follows_the_pen_and_the_brush_at_once(tiny_csv):
-    """Lifting the pen or changing the brush changes no pixel, so no prediction
-    is due; the status line must follow anyway (it once waited for the next
-    prediction, and said "pen down" after the pen was lifted)."""
+async def test_the_status_line_follows_the_pen_and_the_brush_at_once(tiny_csv, monkeypatch):
+    """Lifting the pen or changing the brush changes no pixel: the status line
+    follows at once (it once waited for the next prediction, and said "pen
+    down" after the pen was lifted), and nothing is predicted again or sent
+    to the Inside view as a new drawing."""
+    predictions, drawn = [], []
+    predict, on_drawn = DrawView._predict, DigitApp.on_draw_view_drawn
+    monkeypatch.setattr(DrawView, "_predict", lambda self: predictions.append(1) or predict(self))
+    monkeypatch.setattr(DigitApp, "on_draw_view_drawn", lambda self, m: drawn.append(m.digit) or on_drawn(self, m))
     app = DigitApp(TINY, data_path=tiny_csv, show_timing=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         await pilot.press("d", "space", "down")
         view = app.query_one(DrawView)
         await wait_until(pilot, lambda: not view.prediction_due)  # the prediction for the stroke is made
+        await pilot.pause(PREDICT_EVERY * 2)
         status = app.query_one("#draw-status")
         assert "pen down" in str(status.render())
+        predicted, sent = len(predictions), len(drawn)
+        assert sent >= 1 and app.state.inside_source == "draw"
         await pilot.press("space", "plus")
-        assert not view.prediction_due  # nothing to predict
         assert str(status.render()).startswith("pen up   brush 3   strokes 1")
-        await pilot.press("minus", "minus")
+        await pilot.press("minus", "minus", "left")
         assert "brush 1" in str(status.render())
+        await pilot.pause(PREDICT_EVERY * 2)
+        assert (len(predictions), len(drawn)) == (predicted, sent)
+        app.show_run({"predictions"})  # new weights, as each epoch brings: a new prediction, the same drawing
+        await pilot.pause()
+        assert len(predictions) == predicted + 1 and len(drawn) == sent
 
 
 async def test_the_draw_view_in_ascii_mode_is_pure_ascii(tiny_csv):

@@ -47,10 +47,8 @@ def views_settled(app):
     return not any(view.prediction_due for view in app.query(DrawView))
 
 
-def keys_after_training(*keys, seen=None):
-    """Press ``keys`` once training is over, each once the last has taken
-    effect; ``seen`` (a list) gets the screen as it stands then, as SVG, so a
-    failure can say what differed (see assert_snapshot)."""
+def keys_after_training(*keys):
+    """Press ``keys`` once training is over, each once the last has taken effect."""
 
     async def run_before(pilot):
         await pilot.app.workers.wait_for_complete()
@@ -59,24 +57,34 @@ def keys_after_training(*keys, seen=None):
             await pilot.press(key)
             await pilot.pause()
             await wait_until(pilot, lambda: focus_settled(pilot.app) and views_settled(pilot.app))
-        await pilot.wait_for_scheduled_animations()  # the tab underline, a focused field's highlight
-        await pilot.pause(0.5)  # and a moment more on a loaded machine
-        await wait_until(pilot, lambda: focus_settled(pilot.app) and views_settled(pilot.app))
-        for field in pilot.app.screen.query(Input):  # a blinking cursor is shown or not by the clock
-            field.cursor_blink = False  # shown, steadily
-        await pilot.pause()
-        if seen is not None:
-            seen.append(pilot.app.export_screenshot())
 
     return run_before
 
 
-def assert_snapshot(snap_compare, app, size, keys, request):
-    """Compare with the stored SVG; on a mismatch, name the screen lines that
-    differ (text and style classes) between the stored SVG and the screen as
-    run_before left it, since CI keeps only the test's output."""
+async def settle_screen(pilot):
+    """What a screenshot must not catch half-way: animations, the focus moving
+    to a view, a prediction due, a blinking cursor (shown or not by the clock)."""
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.5)  # a moment more on a loaded machine
+    await wait_until(pilot, lambda: focus_settled(pilot.app) and views_settled(pilot.app))
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False  # the cursor shown, steadily
+    await pilot.pause()
+
+
+def assert_snapshot(snap_compare, app, size, run_before, request):
+    """Compare with the stored SVG once the screen has settled; on a
+    mismatch, name the screen lines that differ (text, style classes,
+    backgrounds) between the stored SVG and the screen as it stood just
+    before the screenshot, since CI keeps only the test's output."""
     seen = []
-    if snap_compare(app, terminal_size=size, run_before=keys_after_training(*keys, seen=seen)):
+
+    async def then_settle(pilot):
+        await run_before(pilot)
+        await settle_screen(pilot)
+        seen.append(pilot.app.export_screenshot())
+
+    if snap_compare(app, terminal_size=size, run_before=then_settle):
         return
     stored = snapshot_path(request)
     expected = svg_screen_lines(stored.read_text()) if stored.exists() else []
@@ -101,11 +109,11 @@ def test_view_snapshot(snap_compare, app, view, keys, size, request):
     """Each view, and the dialogs with their own footer and focus shown (the save
     dialog shows the working folder, which differs between machines: tests/test_trust.py
     covers it)."""
-    assert_snapshot(snap_compare, app, size, keys, request)
+    assert_snapshot(snap_compare, app, size, keys_after_training(*keys), request)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-def test_runs_view_snapshot(snap_compare, app, monkeypatch, size):
+def test_runs_view_snapshot(snap_compare, app, monkeypatch, size, request):
     """The Runs view with fixed fixture runs (names, times, numbers), two of
     them selected, one the baseline; the app's own run is not recorded."""
     monkeypatch.setenv("DIGIT_TUI_RECORD", "off")
@@ -120,6 +128,5 @@ def test_runs_view_snapshot(snap_compare, app, monkeypatch, size):
         await pilot.pause()
         await pilot.press("space", "down", "*", "down", "down")
         await pilot.app.workers.wait_for_complete()  # the selected runs' epochs
-        await pilot.pause(0.5)
 
-    assert snap_compare(app, terminal_size=size, run_before=run_before)
+    assert_snapshot(snap_compare, app, size, run_before, request)
