@@ -52,8 +52,8 @@ def restore_blas_threads():
 @pytest.fixture
 def terminal_signals():
     """Ctrl+C, SIGTERM and SIGHUP as a terminal delivers them, for the tests
-    that send them. A suite started in the background by a script (``pytest &``)
-    ignores SIGINT, and under nohup SIGHUP; the CLI rightly keeps a signal it
+    that send them. A suite started in the background by a script (``pytest &``
+    without job control) ignores SIGINT, and under nohup SIGHUP; the CLI rightly keeps a signal it
     was started ignoring, and a child inherits it ignored, so without this
     those tests would fail there (they did, and read as a hang). A child
     started meanwhile gets the defaults: a handler is reset at exec."""
@@ -67,8 +67,8 @@ def terminal_signals():
 @pytest.fixture(autouse=True)
 def no_animations(request, monkeypatch):
     """Textual animates the tab underline and scrolls, and a Pilot key press
-    waits for the animation to end: 0.3 s a view switch, a sixth of the
-    suite. Tests run with animations off (what TEXTUAL_ANIMATIONS=none
+    waits for the animation to end: 0.3 s a view switch, an eighth of the
+    suite's time. Tests run with animations off (what TEXTUAL_ANIMATIONS=none
     does), except those marked ``animations``, which check behaviour that
     an animation could change (a scroll ending short of a moving bottom)."""
     import textual.constants

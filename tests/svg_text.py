@@ -57,8 +57,8 @@ def _changes(runs):
 
 def line_diff(expected, actual, limit=60):
     """The differing lines, at most ``limit`` of them."""
-    lines = [line for line in difflib.unified_diff(expected, actual, "expected", "seen", n=0, lineterm="")]
-    return "\n".join(lines[:limit]) or "(no difference in what run_before saw: the screen changed after it)"
+    lines = list(difflib.unified_diff(expected, actual, "expected", "seen", n=0, lineterm=""))
+    return "\n".join(lines[:limit]) or "(the lines read back agree: the screen changed after, or in what they omit)"
 
 
 def snapshot_path(request):
