@@ -43,8 +43,13 @@ class Evaluation:
 def evaluate(snapshot: Snapshot, x: FloatArray, labels: IntArray, two_cores: bool = False) -> Evaluation:
     """``snapshot``'s loss, accuracy and probabilities on (x, labels);
     ``two_cores``: the pass shared with a thread (``logits_on_two_cores``)."""
-    logits = logits_on_two_cores(snapshot, x) if two_cores else inference.logits(snapshot, x)
+    logits = logits_of(snapshot, x, two_cores)
     return Evaluation(loss_of(logits, labels), accuracy_of(logits, labels), softmax(logits))
+
+
+def logits_of(snapshot: Snapshot, x: FloatArray, two_cores: bool = False) -> FloatArray:
+    """``inference.logits(snapshot, x)``; ``two_cores``: shared with a thread (the same numbers)."""
+    return logits_on_two_cores(snapshot, x) if two_cores else inference.logits(snapshot, x)
 
 
 def loss_of(logits: FloatArray, labels: IntArray) -> float:

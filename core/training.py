@@ -29,12 +29,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import inference
 from .batches import Ahead, BatchGather, epoch_batches
 from .blas import blas_threads, set_blas_threads
 from .config import TrainConfig
 from .control import RunControl
-from .evaluation import Evaluation, accuracy_of, evaluate, evaluate_in_thread, logits_on_two_cores, loss_of
+from .evaluation import Evaluation, accuracy_of, evaluate, evaluate_in_thread, logits_of, loss_of
 from .events import BatchDone, Diverged, EpochDone, Event, Finished, RunStarted, ThreadsChanged
 from .inference import Snapshot
 from .network import Network
@@ -226,13 +225,10 @@ def _behind_aside(
     numbers (milliseconds), so that they do not wait behind the pause."""
     held: list[BatchDone | ThreadsChanged] = []
     while True:
-        if run.aside is not None and (run.aside[1].done() or run.control.paused):
-            if (yield from _report_aside(run)):
-                steps.close()
-                yield from _undo_epoch(run, held)
-                return None
-            yield from held
-            held = []
+        catch_up_now = run.aside is not None and (run.aside[1].done() or run.control.paused)
+        if catch_up_now and (yield from _catch_up(run, held)):
+            steps.close()
+            return None
         try:
             event = next(steps)
         except StopIteration as end:
@@ -243,20 +239,28 @@ def _behind_aside(
             # the epoch before is reported, as in line; and never at all if
             # that epoch's numbers end the run, since in line this epoch
             # would not have started.
-            if run.aside is not None and (yield from _report_aside(run)):
-                yield from _undo_epoch(run, held)
+            if (yield from _catch_up(run, held)):
                 return None
-            yield from held
             raise
         if run.aside is None:
             yield event
         else:
             held.append(event)
+    if (yield from _catch_up(run, held)):
+        return None
+    return tally
+
+
+def _catch_up(run: _Run, held: list[BatchDone | ThreadsChanged]) -> Generator[Event, None, bool]:
+    """Report the epoch evaluated aside, if any, then the events ``held``
+    behind it (emptying the list); or, if that epoch's numbers end the run,
+    undo the steps held instead and return True."""
     if run.aside is not None and (yield from _report_aside(run)):
         yield from _undo_epoch(run, held)
-        return None
+        return True
     yield from held
-    return tally
+    held.clear()
+    return False
 
 
 def _report_aside(run: _Run) -> Generator[EpochDone, None, bool]:
@@ -365,7 +369,7 @@ def _finished(
 ) -> Finished:
     kept = run.best if run.config.keep == "best" and run.best is not None else run.last_epoch
     snapshot = run.snapshot if kept is None or kept.snapshot is None else kept.snapshot
-    train_logits = logits_on_two_cores(snapshot, x_train) if _core_spare(run) else inference.logits(snapshot, x_train)
+    train_logits = logits_of(snapshot, x_train, two_cores=_core_spare(run))
     # The same weights: the same numbers. (This loop's EpochDone always has its
     # probabilities; only the app's history copies drop them.)
     if kept is not None and kept.snapshot is snapshot and kept.val_probabilities is not None:

@@ -157,9 +157,8 @@ class TrainingView(View):
         """Bring the status and metrics up to the latest epoch and progress
         message (once a second, and at a pause or an end), and with them the
         ETAs, the sparkline, the epoch table and the charts while they are
-        on screen: a new table
-        row makes Textual lay out the whole screen again, work wasted while
-        this tab is hidden (``on_show`` catches up)."""
+        on screen: a new table row makes Textual lay out the whole screen
+        again, work wasted while this tab is hidden (``on_show`` catches up)."""
         if self._run is None:
             return
         history = self._run.history  # append-only within a run
